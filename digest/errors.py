@@ -1,0 +1,51 @@
+"""Error hierarchy; each maps to one exit code in the CLI and prints as one line."""
+
+from __future__ import annotations
+
+
+class DigestError(Exception):
+    """Base of every error the CLI reports as one line instead of a traceback."""
+
+    exit_code = 1
+
+
+class ConfigError(DigestError):
+    """The config file or a value in it is wrong; the message names the file and key path."""
+
+    exit_code = 2
+
+
+class InputError(DigestError):
+    """A command-line argument or input file is wrong (bad week string, malformed item line)."""
+
+    exit_code = 2
+
+
+class SourceError(DigestError):
+    """A source failed; carried inside SourceResult, raised only when the caller asked for one source."""
+
+    exit_code = 3
+
+
+class StorageError(DigestError):
+    """The SQLite store is corrupt, locked, full or unwritable; nothing was overwritten."""
+
+    exit_code = 4
+
+
+class DeliveryError(DigestError):
+    """SMTP delivery failed; the issue stays unsent in the ledger so the next run retries."""
+
+    exit_code = 5
+
+
+class LockedError(DigestError):
+    """Another digest run holds the lock."""
+
+    exit_code = 6
+
+
+class ModelError(DigestError):
+    """The embedding model cannot be loaded."""
+
+    exit_code = 7

@@ -1,0 +1,215 @@
+"""Typed, frozen records that cross stage boundaries: Item, Story, RankedStory, Issue, SourceResult.
+
+Dicts stay inside a module; vectors travel as numpy arrays beside the items, never inside them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+
+def _utc(dt: datetime) -> datetime:
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Item:
+    """One thing a source gave us: a paper, a post, a feed entry.
+
+    `key` is stable across re-collection ("arxiv:2506.11093", "reddit:1qwgz6i", "hn:46902223",
+    "rss:<feed-name>:<guid digest>") so storing is an upsert. `metrics` holds engagement as the source
+    gives it (`score`, `points`, `comments`, `upvote_ratio`); a missing key means "unknown", never zero.
+    """
+
+    key: str
+    source: str  # "arxiv" | "reddit" | "hn" | "rss" | anything from an item file
+    url: str
+    title: str
+    text: str
+    published: datetime
+    authors: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    metrics: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
+    links: tuple[str, ...] = ()
+    feed: str = ""  # subreddit, feed name or arXiv primary category: where in the source it came from
+    comment: str = ""  # arXiv comment field ("Accepted at ICLR 2026", "code: github.com/…")
+    updated: datetime | None = None  # source-side update time (arXiv new version, edited post)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "published", _utc(self.published))
+        if self.updated is not None:
+            object.__setattr__(self, "updated", _utc(self.updated))
+
+    @property
+    def content_hash(self) -> str:
+        """Digest of what an embedding or a summary depends on; unchanged text means a cache hit."""
+        h = hashlib.sha256()
+        h.update(self.title.encode("utf-8", "replace"))
+        h.update(b"\x00")
+        h.update(self.text.encode("utf-8", "replace"))
+        return h.hexdigest()[:32]
+
+    def to_line(self) -> dict[str, Any]:
+        """The item-line form of ../shared/FORMATS.md (plus a few keys of our own)."""
+        line: dict[str, Any] = {
+            "id": self.key,
+            "source": self.source,
+            "url": self.url,
+            "title": self.title,
+            "text": self.text,
+            "published": self.published.isoformat(),
+            "authors": list(self.authors),
+            "categories": list(self.categories),
+            "metrics": dict(self.metrics),
+            "links": list(self.links),
+        }
+        if self.feed:
+            line["feed"] = self.feed
+        if self.comment:
+            line["comment"] = self.comment
+        if self.updated is not None:
+            line["updated"] = self.updated.isoformat()
+        return line
+
+    @classmethod
+    def from_line(cls, line: Mapping[str, Any], where: str = "item line") -> Item:
+        """Read one item line; never reads the `story` label of evaluation files."""
+        from digest.errors import InputError
+
+        try:
+            ident = str(line["id"])
+        except KeyError:
+            raise InputError(f"{where}: missing key 'id'") from None
+        published = line.get("published") or "1970-01-01T00:00:00+00:00"
+        try:
+            when = datetime.fromisoformat(str(published).replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(f"{where}: key 'published' is not ISO 8601: {published!r}") from None
+        updated_raw = line.get("updated")
+        updated = None
+        if updated_raw:
+            try:
+                updated = datetime.fromisoformat(str(updated_raw).replace("Z", "+00:00"))
+            except ValueError:
+                updated = None
+        metrics_raw = line.get("metrics") or {}
+        metrics: dict[str, float] = {}
+        if isinstance(metrics_raw, Mapping):
+            for k, v in metrics_raw.items():
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    metrics[str(k)] = float(v)
+        cats = line.get("categories") or []
+        return cls(
+            key=ident,
+            source=str(line.get("source") or "unknown"),
+            url=str(line.get("url") or ""),
+            title=str(line.get("title") or ""),
+            text=str(line.get("text") or line.get("summary") or ""),
+            published=when,
+            authors=tuple(str(a) for a in (line.get("authors") or [])),
+            categories=tuple(str(c) for c in cats) if isinstance(cats, list) else (str(cats),),
+            metrics=metrics,
+            links=tuple(str(u) for u in (line.get("links") or [])),
+            feed=str(line.get("feed") or line.get("publisher") or ""),
+            comment=str(line.get("comment") or ""),
+            updated=updated,
+        )
+
+
+def item_to_json(item: Item) -> str:
+    return json.dumps(item.to_line(), ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Story:
+    """Items that tell one story, with the primary source as lead.
+
+    `links_by_source` groups every member URL by source so no link is lost when items merge.
+    """
+
+    id: str
+    items: tuple[Item, ...]
+    lead: Item
+    headline: str
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(sorted({i.source for i in self.items}))
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        from urllib.parse import urlsplit
+
+        hosts = set()
+        for i in self.items:
+            host = urlsplit(i.url).hostname or ""
+            if host:
+                hosts.add(host.removeprefix("www."))
+        return tuple(sorted(hosts))
+
+    @property
+    def links_by_source(self) -> dict[str, tuple[str, ...]]:
+        out: dict[str, list[str]] = {}
+        for i in self.items:
+            if i.url and i.url not in out.setdefault(i.source, []):
+                out[i.source].append(i.url)
+        return {k: tuple(v) for k, v in out.items()}
+
+    @property
+    def item_keys(self) -> tuple[str, ...]:
+        return tuple(i.key for i in self.items)
+
+
+@dataclass(frozen=True)
+class RankedStory:
+    """A story with its score, the score's components and the reasons shown to the reader."""
+
+    story: Story
+    score: float
+    components: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
+    reasons: tuple[str, ...] = ()
+    summary: str = ""
+    update_of: str | None = None  # ISO week of the earlier issue this story is an update of
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """What one source run gave: items plus health, and the error instead of an exception.
+
+    `state` is the source's own bookkeeping to persist (ETag/Last-Modified per feed URL, newest arXiv
+    date seen); the pipeline stores it and passes it back next time.
+    """
+
+    name: str  # "arxiv", "reddit", "rss:<feed name>", "hn"
+    items: tuple[Item, ...] = ()
+    fetched: int = 0
+    new: int = 0  # filled in by the pipeline after the store upsert
+    errors: tuple[str, ...] = ()
+    fallback: str = ""  # e.g. "public RSS (no Reddit credentials)"
+    requests: int = 0
+    not_modified: bool = False
+    state: Mapping[str, str] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One week's newsletter: what render turns into email, page and feed entry."""
+
+    week: str  # ISO week "2026-W06"
+    title: str
+    stories: tuple[RankedStory, ...]
+    health: tuple[SourceResult, ...]
+    built_at: datetime
+    start: datetime
+    end: datetime
+    item_count: int = 0
+    story_count: int = 0

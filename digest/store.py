@@ -1,0 +1,473 @@
+"""The SQLite store: all SQL of the project lives here; migrations by PRAGMA user_version.
+
+Tables: items (upserted by stable key), embeddings (by model and content hash), source_state and
+source_runs (per-source bookkeeping and health), issues, featured (the no-repeat ledger), sends (the
+send ledger), feedback, feeds (imported from OPML). Every write is one transaction, so a process killed at
+any point leaves the previous committed state intact (WAL journal).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from digest.config import FeedConfig
+from digest.errors import StorageError
+from digest.models import Item, SourceResult
+
+if TYPE_CHECKING:
+    from digest.profile import Featured, Feedback
+
+SCHEMA_VERSION = 1
+
+_MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE items (
+        key TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        url TEXT NOT NULL,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        published TEXT NOT NULL,
+        updated TEXT,
+        authors TEXT NOT NULL,
+        categories TEXT NOT NULL,
+        metrics TEXT NOT NULL,
+        links TEXT NOT NULL,
+        feed TEXT NOT NULL,
+        comment TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+    );
+    CREATE INDEX items_published ON items(published);
+    CREATE TABLE embeddings (
+        model TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        dim INTEGER NOT NULL,
+        vec BLOB NOT NULL,
+        PRIMARY KEY (model, hash)
+    ) WITHOUT ROWID;
+    CREATE TABLE source_state (name TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at TEXT NOT NULL);
+    CREATE TABLE source_runs (
+        id INTEGER PRIMARY KEY,
+        week TEXT NOT NULL,
+        name TEXT NOT NULL,
+        at TEXT NOT NULL,
+        fetched INTEGER NOT NULL,
+        new INTEGER NOT NULL,
+        errors TEXT NOT NULL,
+        fallback TEXT NOT NULL,
+        requests INTEGER NOT NULL,
+        not_modified INTEGER NOT NULL
+    );
+    CREATE INDEX source_runs_week ON source_runs(week, name);
+    CREATE TABLE issues (
+        week TEXT PRIMARY KEY,
+        built_at TEXT NOT NULL,
+        payload TEXT NOT NULL
+    );
+    CREATE TABLE featured (
+        week TEXT NOT NULL,
+        story_id TEXT NOT NULL,
+        keys TEXT NOT NULL,
+        title TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        PRIMARY KEY (week, story_id)
+    );
+    CREATE TABLE sends (
+        week TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        status TEXT NOT NULL,
+        message_id TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (week, recipient)
+    );
+    CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        at TEXT NOT NULL,
+        UNIQUE (kind, target)
+    );
+    CREATE TABLE feeds (
+        url TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        weight REAL NOT NULL,
+        kind TEXT NOT NULL,
+        added_at TEXT NOT NULL
+    );
+    """,
+}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _iso(dt: datetime | None) -> str | None:
+    return None if dt is None else dt.astimezone(timezone.utc).isoformat()
+
+
+class SQLiteStore:
+    """One SQLite file; open with `SQLiteStore(path)`, close with `.close()` or a `with` block."""
+
+    def __init__(self, path: str | Path, *, timeout_s: float = 10.0) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            parent = Path(self.path).parent
+            try:
+                parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StorageError(f"{self.path}: cannot create folder {parent}: {e.strerror}") from None
+        try:
+            self.db = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as e:
+            raise StorageError(self._explain(e)) from None
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _explain(self, e: sqlite3.Error) -> str:
+        msg = str(e)
+        if "not a database" in msg or "malformed" in msg:
+            return f"{self.path}: not a readable digest database ({msg}); the file was left untouched"
+        if "locked" in msg or "busy" in msg:
+            return f"{self.path}: database is locked by another process ({msg}); try again later"
+        if "disk is full" in msg or "disk I/O" in msg:
+            return f"{self.path}: cannot write ({msg}); nothing stored was lost"
+        if "readonly" in msg:
+            return f"{self.path}: database is read-only ({msg})"
+        return f"{self.path}: {msg}"
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+        except sqlite3.Error as e:
+            raise StorageError(self._explain(e)) from None
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self.db.execute(sql, params).fetchall()
+        except sqlite3.Error as e:
+            raise StorageError(self._explain(e)) from None
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StorageError(
+                f"{self.path}: schema version {version} is newer than this digest "
+                f"({SCHEMA_VERSION}); upgrade digest"
+            )
+        for v in range(version + 1, SCHEMA_VERSION + 1):
+            with self._tx() as db:
+                for stmt in _MIGRATIONS[v].split(";"):
+                    if stmt.strip():
+                        db.execute(stmt)
+                db.execute(f"PRAGMA user_version = {v}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._query("PRAGMA user_version")[0][0])
+
+    def check(self) -> None:
+        """Full integrity check; raises StorageError on a damaged file."""
+        rows = self._query("PRAGMA quick_check")
+        if rows and rows[0][0] != "ok":
+            raise StorageError(f"{self.path}: integrity check failed: {rows[0][0]}")
+
+    # -- items ---------------------------------------------------------------------------------
+    def upsert_items(self, items: Iterable[Item]) -> int:
+        """Insert or update items by key; returns how many keys were new. Idempotent."""
+        with self._tx() as db:
+            return self._upsert(db, items)
+
+    def _upsert(self, db: sqlite3.Connection, items: Iterable[Item]) -> int:
+        now = _now()
+        new = 0
+        for it in items:
+            row = (
+                it.key, it.source, it.url, it.title, it.text, _iso(it.published), _iso(it.updated),
+                json.dumps(list(it.authors)), json.dumps(list(it.categories)),
+                json.dumps(dict(it.metrics), sort_keys=True), json.dumps(list(it.links)),
+                it.feed, it.comment, it.content_hash, now, now,
+            )  # fmt: skip
+            cur = db.execute(
+                "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(key) DO NOTHING",
+                row,
+            )
+            if cur.rowcount:
+                new += 1
+                continue
+            db.execute(
+                """UPDATE items SET source=?, url=?, title=?, text=?, published=?, updated=?, authors=?,
+                categories=?, metrics=?, links=?, feed=?, comment=?, content_hash=?, last_seen=?
+                WHERE key=?""",
+                (*row[1:14], now, it.key),
+            )
+        return new
+
+    @staticmethod
+    def _row_item(r: Sequence[Any]) -> Item:
+        return Item(
+            key=r[0],
+            source=r[1],
+            url=r[2],
+            title=r[3],
+            text=r[4],
+            published=datetime.fromisoformat(r[5]),
+            updated=datetime.fromisoformat(r[6]) if r[6] else None,
+            authors=tuple(json.loads(r[7])),
+            categories=tuple(json.loads(r[8])),
+            metrics=json.loads(r[9]),
+            links=tuple(json.loads(r[10])),
+            feed=r[11],
+            comment=r[12],
+        )
+
+    _ITEM_COLS = (
+        "key, source, url, title, text, published, updated, authors, categories, metrics, links, "
+        "feed, comment"
+    )
+
+    def items_between(self, start: datetime, end: datetime, source: str | None = None) -> list[Item]:
+        """Items published in [start, end), oldest first, optionally of one source."""
+        sql = f"SELECT {self._ITEM_COLS} FROM items WHERE published >= ? AND published < ?"
+        params: list[Any] = [_iso(start), _iso(end)]
+        if source:
+            sql += " AND (source = ? OR feed = ?)"
+            params += [source, source]
+        sql += " ORDER BY published, key"
+        return [self._row_item(r) for r in self._query(sql, params)]
+
+    def items_by_keys(self, keys: Iterable[str]) -> dict[str, Item]:
+        out: dict[str, Item] = {}
+        keys = list(keys)
+        for i in range(0, len(keys), 500):
+            chunk = keys[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self._query(f"SELECT {self._ITEM_COLS} FROM items WHERE key IN ({marks})", chunk):
+                out[r[0]] = self._row_item(r)
+        return out
+
+    def find_items(self, needle: str) -> list[Item]:
+        """Items whose key or URL equals `needle`, or whose links contain it (for feedback targets)."""
+        rows = self._query(
+            f"SELECT {self._ITEM_COLS} FROM items WHERE key = ? OR url = ? OR links LIKE ? LIMIT 20",
+            (needle, needle, f'%"{needle}"%'),
+        )
+        return [self._row_item(r) for r in rows]
+
+    def count_items(self) -> int:
+        return int(self._query("SELECT COUNT(*) FROM items")[0][0])
+
+    # -- embeddings (implements digest.embed.EmbeddingCache) -------------------------------------
+    def get_embeddings(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        hashes = list(dict.fromkeys(hashes))
+        for i in range(0, len(hashes), 500):
+            chunk = hashes[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._query(
+                f"SELECT hash, dim, vec FROM embeddings WHERE model = ? AND hash IN ({marks})",
+                [model, *chunk],
+            )
+            for h, dim, blob in rows:
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if vec.shape[0] == dim:
+                    out[h] = vec
+        return out
+
+    def put_embeddings(self, model: str, vectors: Mapping[str, np.ndarray]) -> None:
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO embeddings VALUES (?,?,?,?)",
+                [
+                    (model, h, int(v.shape[0]), np.asarray(v, dtype=np.float32).tobytes())
+                    for h, v in vectors.items()
+                ],
+            )
+
+    # -- sources -------------------------------------------------------------------------------
+    def get_state(self, name: str) -> dict[str, str]:
+        rows = self._query("SELECT state FROM source_state WHERE name = ?", (name,))
+        return dict(json.loads(rows[0][0])) if rows else {}
+
+    def save_source_result(self, week: str, result: SourceResult) -> int:
+        """Store a source's items, state and health in one transaction; returns the new-item count.
+
+        One transaction means a crash leaves either all of this source's run or none of it, so the
+        state (ETag, newest date) never runs ahead of the items it describes.
+        """
+        now = _now()
+        with self._tx() as db:
+            new = self._upsert(db, result.items)
+            if result.state:
+                db.execute(
+                    "INSERT OR REPLACE INTO source_state VALUES (?,?,?)",
+                    (result.name, json.dumps(dict(result.state), sort_keys=True), now),
+                )
+            db.execute(
+                "INSERT INTO source_runs (week, name, at, fetched, new, errors, fallback, requests,"
+                " not_modified) VALUES (?,?,?,?,?,?,?,?,?)",
+                (
+                    week,
+                    result.name,
+                    now,
+                    result.fetched,
+                    new,
+                    json.dumps(list(result.errors)),
+                    result.fallback,
+                    result.requests,
+                    int(result.not_modified),
+                ),
+            )
+        return new
+
+    def latest_runs(self, week: str) -> list[SourceResult]:
+        """The most recent run of each source recorded for `week`."""
+        rows = self._query(
+            """SELECT name, fetched, new, errors, fallback, requests, not_modified FROM source_runs
+            WHERE id IN (SELECT MAX(id) FROM source_runs WHERE week = ? GROUP BY name) ORDER BY name""",
+            (week,),
+        )
+        return [
+            SourceResult(
+                name=r[0],
+                fetched=r[1],
+                new=r[2],
+                errors=tuple(json.loads(r[3])),
+                fallback=r[4],
+                requests=r[5],
+                not_modified=bool(r[6]),
+            )
+            for r in rows
+        ]
+
+    # -- feeds imported from OPML ----------------------------------------------------------------
+    def add_feeds(self, feeds: Iterable[FeedConfig]) -> int:
+        added = 0
+        with self._tx() as db:
+            for f in feeds:
+                cur = db.execute(
+                    "INSERT INTO feeds VALUES (?,?,?,?,?) ON CONFLICT(url) DO NOTHING",
+                    (f.url, f.name, f.weight, f.kind, _now()),
+                )
+                added += cur.rowcount
+        return added
+
+    def feeds(self) -> list[FeedConfig]:
+        rows = self._query("SELECT url, name, weight, kind FROM feeds ORDER BY name, url")
+        return [FeedConfig(url=r[0], name=r[1], weight=r[2], kind=r[3]) for r in rows]
+
+    # -- issues --------------------------------------------------------------------------------
+    def save_issue(self, week: str, built_at: datetime, payload: Mapping[str, Any]) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO issues VALUES (?,?,?)",
+                (week, _iso(built_at), json.dumps(payload, sort_keys=True)),
+            )
+
+    def get_issue(self, week: str) -> dict[str, Any] | None:
+        rows = self._query("SELECT payload FROM issues WHERE week = ?", (week,))
+        return json.loads(rows[0][0]) if rows else None
+
+    def issue_weeks(self) -> list[str]:
+        return [r[0] for r in self._query("SELECT week FROM issues ORDER BY week")]
+
+    # -- the featured ledger ---------------------------------------------------------------------
+    def record_featured(self, week: str, records: Iterable[Featured]) -> None:
+        """Replace the ledger rows of `week` (a rebuild of the same week replaces, never adds)."""
+        with self._tx() as db:
+            db.execute("DELETE FROM featured WHERE week = ?", (week,))
+            db.executemany(
+                "INSERT OR REPLACE INTO featured VALUES (?,?,?,?,?)",
+                [(week, f.story_id, json.dumps(list(f.keys)), f.title, f.fingerprint) for f in records],
+            )
+
+    def featured_before(self, week: str) -> list[Featured]:
+        from digest.profile import Featured
+
+        rows = self._query(
+            "SELECT week, story_id, keys, title, fingerprint FROM featured WHERE week < ? ORDER BY week",
+            (week,),
+        )
+        return [
+            Featured(week=r[0], story_id=r[1], keys=tuple(json.loads(r[2])), title=r[3], fingerprint=r[4])
+            for r in rows
+        ]
+
+    # -- the send ledger (implements digest.deliver.SendLedger) ----------------------------------
+    def send_status(self, week: str, recipient: str) -> str | None:
+        rows = self._query("SELECT status FROM sends WHERE week = ? AND recipient = ?", (week, recipient))
+        return rows[0][0] if rows else None
+
+    def _set_send(
+        self, week: str, recipient: str, status: str, message_id: str = "", error: str = ""
+    ) -> None:
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO sends VALUES (?,?,?,?,?,?)",
+                (week, recipient, status, message_id, error, _now()),
+            )
+
+    def mark_sending(self, week: str, recipient: str, message_id: str) -> None:
+        self._set_send(week, recipient, "sending", message_id)
+
+    def mark_sent(self, week: str, recipient: str, message_id: str) -> None:
+        self._set_send(week, recipient, "sent", message_id)
+
+    def mark_failed(self, week: str, recipient: str, error: str) -> None:
+        self._set_send(week, recipient, "failed", error=error)
+
+    def sends(self, week: str) -> list[tuple[str, str]]:
+        return [
+            (r[0], r[1])
+            for r in self._query(
+                "SELECT recipient, status FROM sends WHERE week = ? ORDER BY recipient", (week,)
+            )
+        ]
+
+    # -- feedback ------------------------------------------------------------------------------
+    def add_feedback(self, kind: str, target: str, at: datetime | None = None) -> bool:
+        """Store one judgement; the same (kind, target) twice is stored once. Returns True when new."""
+        with self._tx() as db:
+            cur = db.execute(
+                "INSERT INTO feedback (kind, target, at) VALUES (?,?,?) ON CONFLICT(kind, target) DO NOTHING",
+                (kind, target, _iso(at or datetime.now(timezone.utc))),
+            )
+            return bool(cur.rowcount)
+
+    def feedback(self) -> list[Feedback]:
+        from digest.profile import Feedback
+
+        return [
+            Feedback(kind=r[0], target=r[1], at=datetime.fromisoformat(r[2]))
+            for r in self._query("SELECT kind, target, at FROM feedback ORDER BY id")
+        ]

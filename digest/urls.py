@@ -1,0 +1,156 @@
+"""URL canonical forms and the ids (arXiv, DOI) that make two items one story without any model.
+
+`canonical_url` leans on w3lib for the RFC-level work (percent-encoding, query order, fragments) and
+adds the rules that matter for news: one scheme, no `www.`/mobile/AMP host variants, no tracking
+parameters, no trailing slash.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from w3lib.url import canonicalize_url
+
+# Query keys that only say where a click came from; never part of what the page is.
+_TRACKING_KEYS = frozenset(
+    {
+        "ref",
+        "ref_src",
+        "ref_url",
+        "referrer",
+        "source",
+        "src",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "yclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "mkt_tok",
+        "_hsenc",
+        "_hsmi",
+        "cmpid",
+        "share",
+        "si",
+        "s",
+        "t",
+        "trk",
+        "spm",
+        "amp",
+        "output",
+        "outputtype",
+        "sh",
+        "feature",
+        "smid",
+        "partner",
+    }
+)
+_TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_", "at_", "__twitter", "oly_")
+# Hosts whose identity is in the query: only these keys survive there.
+_QUERY_IDENTITY = {"youtube.com": ("v", "list"), "news.ycombinator.com": ("id",)}
+_MOBILE_PREFIXES = ("www.", "m.", "mobile.", "amp.", "old.", "new.", "np.")
+_HOST_ALIASES = {"twitter.com": "x.com", "youtu.be": "youtube.com", "export.arxiv.org": "arxiv.org"}
+
+
+def _host(netloc: str) -> str:
+    host = netloc.rsplit("@", 1)[-1].lower().rstrip(".")
+    if host.endswith(":80") or host.endswith(":443"):
+        host = host.rsplit(":", 1)[0]
+    changed = True
+    while changed:
+        changed = False
+        for p in _MOBILE_PREFIXES:
+            if host.startswith(p) and host.count(".") >= 2:
+                host = host[len(p) :]
+                changed = True
+    return _HOST_ALIASES.get(host, host)
+
+
+def canonical_url(url: str) -> str:
+    """One spelling per page: https, lower-case host without www/m/amp, no tracking keys, no `/` tail.
+
+    Returns "" for an empty or non-web string, so callers can use the result as a join key safely.
+    """
+    url = (url or "").strip()
+    if not url:
+        return ""
+    if "://" not in url and re.match(r"^[\w.-]+\.[a-z]{2,}(/|$)", url, re.I):
+        url = "https://" + url
+    try:
+        parts = urlsplit(canonicalize_url(url, keep_fragments=False))
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    host = _host(parts.netloc)
+    path = parts.path
+    # Google AMP cache: /c/s/example.com/path → the publisher URL.
+    if host.endswith("cdn.ampproject.org"):
+        m = re.match(r"^/[cv]/(?:s/)?([^/]+)(/.*)?$", path)
+        if m:
+            host, path = _host(m.group(1)), m.group(2) or ""
+    path = re.sub(r"/amp(?:\.html)?/?$", "", path)
+    path = re.sub(r"\.amp(\.html?)$", r"\1", path)
+    if host == "youtube.com" and parts.netloc.lower().endswith("youtu.be") and path.strip("/"):
+        query = urlencode([("v", path.strip("/"))])
+        path = "/watch"
+    else:
+        only = _QUERY_IDENTITY.get(host)
+        pairs = [
+            (k, v)
+            for k, v in parse_qsl(parts.query, keep_blank_values=True)
+            if (k in only if only else not _is_tracking(k))
+        ]
+        query = urlencode(sorted(pairs))
+    if host == "arxiv.org":
+        ids = arxiv_ids(host + path)
+        if len(ids) == 1:
+            return f"https://arxiv.org/abs/{ids.pop()}"
+    path = path.rstrip("/")
+    if path.endswith(("/index.html", "/index.htm", "/index.php")):
+        path = path.rsplit("/", 1)[0]
+    return urlunsplit(("https", host, path, query, ""))
+
+
+def _is_tracking(key: str) -> bool:
+    k = key.lower()
+    return k in _TRACKING_KEYS or k.startswith(_TRACKING_PREFIXES)
+
+
+# New-style ids (2007+): YYMM.NNNNN with optional version; old style: archive/YYMMNNN.
+_NEW_ID = r"(\d{4}\.\d{4,5})(?:v\d+)?"
+_OLD_ID = r"([a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?"
+_ARXIV_URL = re.compile(
+    r"(?:arxiv\.org|alphaxiv\.org|huggingface\.co/papers|arxiv-sanity[\w.-]*|paperswithcode\.com/paper"
+    r"|semanticscholar\.org/arxiv|scholar\.archive\.org|ar5iv(?:\.labs\.arxiv)?\.org|chatpaper\.com)"
+    r"[^\s\"'<>]*?/(?:abs/|pdf/|html/|overview/|papers/|arxiv/)?" + r"(?:" + _NEW_ID + r"|" + _OLD_ID + r")",
+    re.I,
+)
+_ARXIV_TAG = re.compile(r"(?:\barxiv[:\s]\s*|10\.48550/arxiv\.)(?:" + _NEW_ID + r"|" + _OLD_ID + r")", re.I)
+
+
+def arxiv_ids(text_or_url: str) -> set[str]:
+    """Version-free arXiv ids in a URL or free text: abs/pdf/html links, mirrors, `arXiv:2506.11093v2`."""
+    if not text_or_url:
+        return set()
+    out: set[str] = set()
+    for rx in (_ARXIV_URL, _ARXIV_TAG):
+        for m in rx.finditer(text_or_url):
+            out.add(m.group(1) or m.group(2))
+    return out
+
+
+_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s\"'<>]+)", re.I)
+
+
+def dois(text: str) -> set[str]:
+    """DOIs in text or doi.org links, lower-cased (DOIs are case-insensitive), trailing punctuation cut."""
+    out: set[str] = set()
+    for m in _DOI.finditer(text or ""):
+        doi = m.group(1).rstrip(".,;:)]}>").lower()
+        doi = re.sub(r"(\.(?:pdf|html?|abstract|full))+$", "", doi)
+        out.add(doi)
+    return out
