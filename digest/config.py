@@ -96,6 +96,7 @@ class RssConfig:
 
 @dataclass(frozen=True)
 class SourcesConfig:
+    http: HttpConfig = HttpConfig()  # [sources.http]: politeness shared by every collector
     arxiv: ArxivConfig = ArxivConfig()
     reddit: RedditConfig = RedditConfig()
     rss: RssConfig = RssConfig()
@@ -126,6 +127,8 @@ class EmailConfig:
     retries: int = 3
     list_id: str = "digest.localhost"
     unsubscribe: str = ""  # mailto: or https: URL for List-Unsubscribe; defaults to mailto:from
+    reply_to: str = ""  # Reply-To header and target of the feedback mailto: links; defaults to from
+    backoff_s: float = 2.0  # wait before the first SMTP retry; doubles each time
 
     @property
     def username(self) -> str | None:
@@ -186,6 +189,7 @@ class RankConfig:
 @dataclass(frozen=True)
 class RenderConfig:
     templates: str = ""  # a folder whose templates override the bundled ones
+    summary_chars: int = 600  # longest story summary; keeps a 10-story email under Gmail's 102 KB clip
 
 
 @dataclass(frozen=True)

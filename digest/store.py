@@ -228,8 +228,9 @@ class SQLiteStore:
             db.execute(
                 """UPDATE items SET source=?, url=?, title=?, text=?, published=?, updated=?, authors=?,
                 categories=?, metrics=?, links=?, feed=?, comment=?, content_hash=?, last_seen=?
-                WHERE key=?""",
-                (*row[1:14], now, it.key),
+                WHERE key=? AND (content_hash != ? OR metrics != ? OR links != ? OR url != ? OR
+                categories != ? OR comment != ? OR updated IS NOT ? OR published != ? OR feed != ?)""",
+                (*row[1:14], now, it.key, *(row[i] for i in (13, 9, 10, 2, 8, 12, 6, 5, 11))),
             )
         return new
 

@@ -1,0 +1,310 @@
+"""Commands: parse arguments, call the pipeline, map errors to exit codes.
+
+Exit codes: 0 success · 1 unexpected error · 2 bad config or input · 3 every source failed ·
+4 storage (corrupt, locked, full) · 5 delivery failed · 6 another run holds the lock · 7 model missing.
+Quiet on success; errors and warnings go to stderr, one line each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from digest import __version__
+from digest.config import Config, load_config
+from digest.errors import DigestError, InputError
+from digest.weeks import current_week, parse_week
+
+
+def _week(text: str) -> str:
+    try:
+        return parse_week(text)
+    except InputError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix("--week: ")) from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="digest",
+        description="Turn a week of AI news (arXiv, Reddit, feeds) into one short newsletter.",
+        epilog="Exit codes: 0 ok, 1 unexpected, 2 bad config/input, 3 all sources failed, 4 storage, "
+        "5 delivery, 6 locked by another run, 7 model missing.",
+    )
+    p.add_argument(
+        "--config", metavar="PATH", help="TOML config (default ./digest.toml, else built-in defaults)"
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="say what each stage did")
+    p.add_argument("--version", action="version", version=f"digest {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def week_arg(c: argparse.ArgumentParser, what: str) -> None:
+        c.add_argument("--week", type=_week, metavar="YYYY-Www", help=what)
+
+    c = sub.add_parser("collect", help="run every enabled source once and store new items")
+    week_arg(c, "collect that ISO week's window (default: the last 8 days)")
+    c = sub.add_parser("export", help="write stored items as item lines (JSONL) to stdout")
+    week_arg(c, "only items published in that ISO week (default: all)")
+    c.add_argument(
+        "--source", metavar="NAME", help="only items of this source (arxiv, reddit, hn, rss or a feed)"
+    )
+    c = sub.add_parser("build", help="build a week's issue from stored items and archive it (sends nothing)")
+    week_arg(c, "the week to build (default: the current ISO week)")
+    c.add_argument("--out", metavar="DIR", help="archive folder (default: [archive] path)")
+    c = sub.add_parser("send", help="send a built issue by SMTP, once per recipient")
+    week_arg(c, "the issue to send (default: the current ISO week)")
+    c.add_argument("--dry-run", action="store_true", help="write the .eml files instead of sending")
+    c.add_argument("--out", metavar="DIR", default=".", help="where --dry-run writes .eml files (default: .)")
+    c.add_argument("--force", action="store_true", help="send again even to recipients already sent to")
+    c = sub.add_parser("run", help="collect, build, archive and send: the command cron calls")
+    week_arg(c, "the week (default: the current ISO week)")
+    c.add_argument("--no-send", action="store_true", help="build and archive but send nothing")
+    c = sub.add_parser("cluster", help="deduplicate an item file into stories (no store, no network)")
+    c.add_argument("--input", required=True, metavar="items.jsonl")
+    c.add_argument("--output", required=True, metavar="stories.jsonl")
+    c = sub.add_parser("rank", help="rank an item file against the profile (no store, no network)")
+    c.add_argument("--input", required=True, metavar="items.jsonl")
+    c.add_argument("--output", required=True, metavar="ranked.jsonl")
+    c.add_argument("--likes", metavar="likes.jsonl", help="item lines the reader liked")
+    c.add_argument("--top", type=int, metavar="N", help="write only the best N")
+    c = sub.add_parser("eval", help="measure dedup or ranking on labelled files")
+    ev = c.add_subparsers(dest="what", required=True, metavar="WHAT")
+    e = ev.add_parser("dedup", help="pairwise P/R/F1, B-cubed F1 and ARI against the `story` labels")
+    e.add_argument("--input", required=True, metavar="labelled.jsonl")
+    e = ev.add_parser("rank", help="recall@10, recall@50 and nDCG@10 on weekly pools, ours and two baselines")
+    e.add_argument("--pools", required=True, metavar="DIR")
+    c = sub.add_parser("feedback", help="teach the ranking: like, dislike or mute; import replies")
+    fb = c.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for kind, what in (
+        ("like", "more like this"),
+        ("dislike", "less like this"),
+        ("mute", "never show this"),
+    ):
+        f = fb.add_parser(kind, help=what)
+        f.add_argument("target", metavar="ITEM-OR-URL", help="item key, URL, arXiv id (mute: also a keyword)")
+    f = fb.add_parser(
+        "import", help="read feedback replies (the email's like/dislike/mute links) from an mbox"
+    )
+    f.add_argument("mbox", metavar="MBOX")
+    fb.add_parser("list", help="show stored feedback")
+    c = sub.add_parser("feeds", help="manage RSS/Atom feeds beyond the config")
+    fd = c.add_subparsers(dest="action", required=True, metavar="ACTION")
+    f = fd.add_parser("import", help="add the feeds of an OPML file")
+    f.add_argument("opml", metavar="FILE.opml")
+    fd.add_parser("list", help="list configured and imported feeds")
+    c = sub.add_parser("serve", help="preview the archive on 127.0.0.1")
+    c.add_argument("--port", type=int, default=8000)
+    return p
+
+
+@contextmanager
+def _locked(cfg: Config) -> Any:
+    from digest.lock import run_lock
+
+    path = cfg.run.lock_path or f"{cfg.resolve(cfg.store.path)}.lock"
+    with run_lock(cfg.resolve(path) if cfg.run.lock_path else path, cfg.run.lock_wait_s):
+        yield
+
+
+def _err(msg: str) -> None:
+    print(f"digest: {msg}", file=sys.stderr)
+
+
+def _report_sources(results: Sequence[Any]) -> int:
+    failed = [r for r in results if r.errors]
+    for r in failed:
+        for e in r.errors:
+            _err(f"warning: source {r.name} failed: {e}")
+    return 3 if results and len(failed) == len(results) else 0
+
+
+def cmd_collect(cfg: Config, args: argparse.Namespace, log: Any) -> int:
+    from digest.pipeline import collect, open_store
+
+    with _locked(cfg), open_store(cfg) as store:
+        return _report_sources(collect(cfg, store, args.week, log))
+
+
+def cmd_export(cfg: Config, args: argparse.Namespace, log: Any) -> int:
+    from datetime import datetime, timezone
+
+    from digest.models import item_to_json
+    from digest.pipeline import open_store
+    from digest.weeks import week_window
+
+    if args.week:
+        start, end = week_window(args.week)
+    else:
+        start, end = datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9999, 1, 1, tzinfo=timezone.utc)
+    with open_store(cfg) as store:
+        for item in store.items_between(start, end, args.source):
+            sys.stdout.write(item_to_json(item) + "\n")
+    return 0
+
+
+def cmd_build(cfg: Config, args: argparse.Namespace, log: Any) -> int:
+    import dataclasses
+
+    from digest.pipeline import build, open_store
+
+    if args.out:
+        cfg = dataclasses.replace(
+            cfg, archive=dataclasses.replace(cfg.archive, path=str(Path(args.out).resolve()))
+        )
+    with _locked(cfg), open_store(cfg) as store:
+        built = build(cfg, store, args.week, log)
+    log(f"{built.issue.week}: {len(built.issue.stories)} stories → {built.archive_page}")
+    return 0
+
+
+def _send(cfg: Config, store: Any, week: str, args: argparse.Namespace, log: Any) -> int:
+    from digest.deliver import send_issue
+    from digest.pipeline import load_issue
+
+    if not cfg.email.to:
+        log("no recipients in [email] to; nothing sent")
+        return 0
+    issue = load_issue(store, week)
+    dry = Path(args.out) if getattr(args, "dry_run", False) else None
+    report = send_issue(issue, cfg, store, force=getattr(args, "force", False), dry_run_dir=dry)
+    log(f"{week}: {report}")
+    return 0
+
+
+def cmd_send(cfg: Config, args: argparse.Namespace, log: Any) -> int:
+    from digest.pipeline import open_store
+
+    with _locked(cfg), open_store(cfg) as store:
+        return _send(cfg, store, args.week or current_week(), args, log)
+
+
+def cmd_run(cfg: Config, args: argparse.Namespace, log: Any) -> int:
+    from digest.pipeline import build, collect, open_store
+
+    week = args.week or current_week()
+    with _locked(cfg), open_store(cfg) as store:
+        _report_sources(collect(cfg, store, week, log))
+        built = build(cfg, store, week, log)
+        log(f"{week}: {len(built.issue.stories)} stories → {built.archive_page}")
+        if args.no_send:
+            return 0
+        return _send(cfg, store, week, args, log)
+
+
+def cmd_cluster(cfg: Config, args: argparse.Namespace, log: Any) -> int:
+    from digest.cluster import run_cluster_file
+
+    n = run_cluster_file(args.input, args.output, cfg)
+    log(f"{n} items clustered → {args.output}")
+    return 0
+
+
+def cmd_rank(cfg: Config, args: argparse.Namespace, log: Any) -> int:
+    from digest.rank import run_rank_file
+
+    if args.top is not None and args.top < 1:
+        raise InputError("--top: must be at least 1")
+    n = run_rank_file(args.input, args.output, args.likes, args.top, cfg)
+    log(f"{n} items ranked → {args.output}")
+    return 0
+
+
+def cmd_eval(cfg: Config, args: argparse.Namespace, log: Any) -> int:
+    if args.what == "dedup":
+        from digest.eval_dedup import evaluate_dedup
+
+        print(evaluate_dedup(args.input, cfg))
+    else:
+        from digest.eval_rank import evaluate_rank
+
+        print(evaluate_rank(args.pools, cfg))
+    return 0
+
+
+def cmd_feedback(cfg: Config, args: argparse.Namespace, log: Any) -> int:
+    from digest.feedback import parse_target, read_mbox
+    from digest.pipeline import open_store
+
+    with open_store(cfg) as store:
+        if args.action == "list":
+            for fb in store.feedback():
+                print(f"{fb.at:%Y-%m-%d}  {fb.kind:8} {fb.target}")
+            return 0
+        if args.action == "import":
+            got = read_mbox(args.mbox)
+            new = sum(store.add_feedback(fb.kind, fb.target, fb.at) for fb in got)
+            print(f"{args.mbox}: {len(got)} judgements read, {new} new")
+            return 0
+        target = (
+            args.target.strip() if args.action == "mute" and " " in args.target else parse_target(args.target)
+        )
+        if not target:
+            raise InputError(f"feedback {args.action}: empty target")
+        new = store.add_feedback(args.action, target)
+        print(f"{args.action}: {target}" + ("" if new else " (already stored)"))
+    return 0
+
+
+def cmd_feeds(cfg: Config, args: argparse.Namespace, log: Any) -> int:
+    from digest.pipeline import effective_config, open_store
+
+    with open_store(cfg) as store:
+        if args.action == "import":
+            from sources.opml import parse_opml
+
+            feeds = parse_opml(args.opml)
+            added = store.add_feeds(feeds)
+            print(f"{args.opml}: {len(feeds)} feeds read, {added} added")
+            return 0
+        for f in effective_config(cfg, store).sources.rss.feeds:
+            print(f"{f.label}\t{f.kind}\tweight {f.weight:g}\t{f.url}")
+    return 0
+
+
+def cmd_serve(cfg: Config, args: argparse.Namespace, log: Any) -> int:
+    from digest.serve import serve
+
+    serve(cfg, port=args.port)
+    return 0
+
+
+COMMANDS = {
+    "collect": cmd_collect,
+    "export": cmd_export,
+    "build": cmd_build,
+    "send": cmd_send,
+    "run": cmd_run,
+    "cluster": cmd_cluster,
+    "rank": cmd_rank,
+    "eval": cmd_eval,
+    "feedback": cmd_feedback,
+    "feeds": cmd_feeds,
+    "serve": cmd_serve,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+
+    def log(msg: str) -> None:
+        if args.verbose:
+            print(msg, file=sys.stderr)
+
+    try:
+        cfg = load_config(args.config)
+        return COMMANDS[args.command](cfg, args, log)
+    except DigestError as e:
+        _err(str(e))
+        return e.exit_code
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

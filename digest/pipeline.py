@@ -1,0 +1,234 @@
+"""The order of the stages, nothing else: collect → store → embed → cluster → rank → render → deliver.
+
+Each step is idempotent and the store is the hand-off between runs, so any step can be re-run from cron.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+
+from digest.config import Config
+from digest.errors import InputError
+from digest.models import Issue, Item, RankedStory, SourceResult, Story
+from digest.serialize import issue_from_dict, issue_to_dict
+from digest.store import SQLiteStore
+from digest.weeks import current_week, week_of, week_window
+
+Log = Callable[[str], None]
+
+
+def _quiet(_msg: str) -> None:
+    pass
+
+
+def open_store(cfg: Config) -> SQLiteStore:
+    return SQLiteStore(cfg.resolve(cfg.store.path))
+
+
+def effective_config(cfg: Config, store: SQLiteStore) -> Config:
+    """The config plus the feeds imported from OPML into the store."""
+    imported = [f for f in store.feeds() if f.url not in {x.url for x in cfg.sources.rss.feeds}]
+    if not imported:
+        return cfg
+    rss = dataclasses.replace(cfg.sources.rss, feeds=(*cfg.sources.rss.feeds, *imported))
+    return dataclasses.replace(cfg, sources=dataclasses.replace(cfg.sources, rss=rss))
+
+
+# -- collect -----------------------------------------------------------------------------------------
+def collect(
+    cfg: Config, store: SQLiteStore, week: str | None = None, log: Log = _quiet
+) -> list[SourceResult]:
+    """Run every enabled source once; store what is new. One failing source never stops the others."""
+    import sources
+
+    if week:
+        start, end = week_window(week)
+    else:
+        end = datetime.now(timezone.utc)
+        start = end - timedelta(days=8)  # daily runs overlap a little so nothing falls between them
+        week = week_of(end)
+    results: list[SourceResult] = []
+    for source in sources.from_config(effective_config(cfg, store)):
+        try:
+            result = source.collect(start, end, store.get_state(source.name))
+        except Exception as e:  # a bug in one collector must not sink the others
+            result = SourceResult(name=source.name, errors=(f"{source.name}: {type(e).__name__}: {e}",))
+        new = store.save_source_result(week, result)
+        result = dataclasses.replace(result, new=new, items=())
+        results.append(result)
+        status = "; ".join(result.errors) if result.errors else "ok"
+        log(f"{result.name}: fetched {result.fetched}, new {new}, {status}")
+    return results
+
+
+# -- build -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Built:
+    issue: Issue
+    archive_page: Path
+    changed: bool
+
+
+def _health(store: SQLiteStore, week: str, items: Sequence[Item]) -> tuple[SourceResult, ...]:
+    """Per source: items of this week in the store, and the latest run's errors and fallback.
+
+    Counting what is stored (not what the last run fetched) keeps a re-run's footer identical.
+    """
+    out = []
+    for run in store.latest_runs(week):
+        kind, _, label = run.name.partition(":")
+        count = sum(1 for i in items if i.source == kind and (not label or i.feed == label))
+        out.append(
+            SourceResult(
+                name=run.name,
+                fetched=count,
+                errors=run.errors,
+                fallback=run.fallback,
+                not_modified=run.not_modified,
+            )
+        )
+    return tuple(out)
+
+
+def _liked_items(cfg: Config, store: SQLiteStore) -> list[Item]:
+    liked: list[Item] = []
+    for ref in cfg.profile.liked:
+        found = store.find_items(_normalise_target(ref))
+        liked.extend(found or [Item(key=ref, source="liked", url=ref, title=ref, text="", published=_EPOCH)])
+    if cfg.profile.liked_file:
+        liked.extend(read_items(str(cfg.resolve(cfg.profile.liked_file))))
+    return liked
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _normalise_target(ref: str) -> str:
+    from digest.feedback import parse_target
+
+    return parse_target(ref)
+
+
+def story_vectors(stories: Sequence[Story], items: Sequence[Item], vectors: np.ndarray) -> np.ndarray:
+    """One unit vector per story: the normalised mean of its members' vectors."""
+    index = {it.key: i for i, it in enumerate(items)}
+    out = np.zeros((len(stories), vectors.shape[1] if len(vectors) else 0), dtype=np.float32)
+    for s, story in enumerate(stories):
+        v = vectors[[index[i.key] for i in story.items]].mean(axis=0)
+        out[s] = v / (np.linalg.norm(v) or 1.0)
+    return out
+
+
+def rank_week(
+    cfg: Config, store: SQLiteStore, week: str, items: Sequence[Item], log: Log = _quiet
+) -> list[RankedStory]:
+    """Embed, cluster and rank `items`; returns the selected top stories."""
+    from digest.cluster import cluster
+    from digest.embed import embed_items, load_embedder
+    from digest.profile import build_profile
+    from digest.rank import rank, select
+
+    if not items:
+        return []
+    embedder = load_embedder(cfg.embed)
+    vectors = embed_items(items, embedder, cache=store)
+    stories = cluster(items, vectors, cfg.cluster)
+    log(f"{len(items)} items → {len(stories)} stories")
+    feedback = store.feedback()
+    feedback_items = {}
+    for fb in feedback:
+        found = store.find_items(fb.target)
+        if found:
+            feedback_items[fb.target] = found[0]
+    profile = build_profile(cfg.profile, embedder, _liked_items(cfg, store), feedback, feedback_items)
+    start, end = week_window(week)
+    ranked = rank(
+        stories,
+        story_vectors(stories, items, vectors),
+        profile,
+        store.featured_before(week),
+        cfg.rank,
+        start,
+        end,
+    )
+    return list(select(ranked, cfg.rank))
+
+
+def issue_title(week: str, stories: Sequence[RankedStory]) -> str:
+    lead = stories[0].story.headline if stories else "a quiet week"
+    if len(lead) > 70:
+        lead = lead[:69].rstrip() + "…"
+    return f"digest {week}: {lead}"
+
+
+def build(cfg: Config, store: SQLiteStore, week: str | None = None, log: Log = _quiet) -> Built:
+    """Build `week`'s issue from stored items, archive it and record it; sends nothing."""
+    from digest.archive import write_issue
+    from digest.rank import featured_records
+
+    week = week or current_week()
+    start, end = week_window(week)
+    items = store.items_between(start, end)
+    top = rank_week(cfg, store, week, items, log)
+    previous = store.get_issue(week)
+    built_at = datetime.fromisoformat(previous["built_at"]) if previous else datetime.now(timezone.utc)
+    issue = Issue(
+        week=week,
+        title=issue_title(week, top),
+        stories=tuple(top),
+        health=_health(store, week, items),
+        built_at=built_at,
+        start=start,
+        end=end,
+        item_count=len(items),
+        story_count=len({s.story.id for s in top}),
+    )
+    payload = issue_to_dict(issue)
+    changed = previous is None or {**previous, "built_at": ""} != {**payload, "built_at": ""}
+    if previous is not None and not changed:
+        issue = issue_from_dict(previous)  # byte-identical re-render
+    page = write_issue(issue, cfg)
+    if changed:
+        store.save_issue(week, built_at, payload)
+        store.record_featured(week, featured_records(week, top))
+    return Built(issue=issue, archive_page=page, changed=changed)
+
+
+def load_issue(store: SQLiteStore, week: str) -> Issue:
+    payload = store.get_issue(week)
+    if payload is None:
+        raise InputError(f"--week: no issue built for {week}; run `digest build --week {week}` first")
+    return issue_from_dict(payload)
+
+
+def read_items(path: str) -> list[Item]:
+    """Item lines (../shared/FORMATS.md) from a JSONL file; a bad line is one error naming file and line."""
+    if path == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise InputError(f"{path}: file not found") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(f"{path}: cannot read: {e}") from None
+    items = []
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise InputError(f"{path}:{n}: not valid JSON ({e.msg})") from None
+        if not isinstance(obj, dict):
+            raise InputError(f"{path}:{n}: expected a JSON object")
+        items.append(Item.from_line(obj, where=f"{path}:{n}"))
+    return items

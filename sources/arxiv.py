@@ -1,0 +1,199 @@
+"""arXiv: the week's submissions in the configured categories through the `arxiv` client, newest first.
+
+fetch = `ArxivSource.collect` (paging, pacing, retries, early stop); parse = `parse_results` (pure).
+The `arxiv` client retries at once; ours backs off (doubling, Retry-After wins) on 429/5xx, empty pages,
+timeouts and malformed pages, and goes through PoliteSession for the size cap, timeout and identity.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+
+import arxiv
+import requests
+
+from digest.config import ArxivConfig, HttpConfig
+from digest.models import Item, SourceResult
+from sources.base import PoliteSession, backoff_delay, failed, in_window, one_line, utc
+
+NAME = "arxiv"
+_VERSION = re.compile(r"v\d+$")
+
+
+class MalformedPage(Exception):
+    """The API answered 200 with a body that is not a well-formed Atom document."""
+
+
+def version_free_id(entry_id: str) -> str:
+    """`http://arxiv.org/abs/2506.11093v2` → `2506.11093` (old-style `cs/0112017v1` → `cs/0112017`)."""
+    short = entry_id.split("arxiv.org/abs/")[-1]
+    return _VERSION.sub("", short)
+
+
+def build_query(categories: Iterable[str], start: datetime, end: datetime) -> str:
+    """`(cat:a OR cat:b) AND submittedDate:[start TO end-1min]`; arXiv ranges are inclusive, in minutes."""
+    cats = " OR ".join(f"cat:{c}" for c in categories)
+    last = utc(end) - timedelta(minutes=1)
+    return f"({cats}) AND submittedDate:[{utc(start):%Y%m%d%H%M} TO {last:%Y%m%d%H%M}]"
+
+
+def parse_results(results: Iterable[arxiv.Result], start: datetime, end: datetime) -> list[Item]:
+    """Results → Items, one per version-free id (newest version wins), submitted inside [start, end)."""
+    by_key: dict[str, Item] = {}
+    for r in results:
+        if not in_window(r.published, start, end):
+            continue
+        ident = version_free_id(r.entry_id)
+        updated = utc(r.updated) if r.updated and utc(r.updated) > utc(r.published) else None
+        cats = tuple(dict.fromkeys(r.categories or ([r.primary_category] if r.primary_category else [])))
+        item = Item(
+            key=f"arxiv:{ident}",
+            source="arxiv",
+            url=f"https://arxiv.org/abs/{ident}",
+            title=" ".join((r.title or "").split()),
+            text=" ".join((r.summary or "").split()),
+            published=r.published,
+            authors=tuple(a.name for a in r.authors),
+            categories=cats,
+            feed=r.primary_category or (cats[0] if cats else ""),
+            comment=" ".join((r.comment or "").split()),
+            updated=updated,
+        )
+        old = by_key.get(item.key)
+        if old is None or (item.updated or item.published) > (old.updated or old.published):
+            by_key[item.key] = item
+    return list(by_key.values())
+
+
+class _Client(arxiv.Client):
+    """arxiv.Client with backoff between retries, a malformed-page check, and a page log for early stop."""
+
+    def __init__(self, cfg: ArxivConfig, http: HttpConfig, sleep: Callable[[float], None]) -> None:
+        super().__init__(page_size=cfg.page_size, delay_seconds=cfg.delay_s, num_retries=cfg.retries)
+        self.query_url_format = cfg.api_url.rstrip("?") + "?{}"
+        self.http = http
+        self.session = PoliteSession(http, f"{http.user_agent} arxiv.py/{arxiv.__version__}")
+        self._session = self.session
+        self._sleep = sleep
+        self.page_sizes: list[int] = []
+
+    def _parse_feed(self, url: str, first_page: bool = True, _try_index: int = 0) -> arxiv.ParsedFeed:
+        attempt = 0
+        while True:
+            try:
+                feed = self._Client__try_parse_feed(url, first_page=first_page, try_index=attempt)
+                _check_well_formed(self.session.last_content, url)
+                self.page_sizes.append(len(feed.results))
+                return feed
+            except arxiv.HTTPError as e:
+                if (e.status != 429 and e.status < 500) or attempt >= self.num_retries:
+                    raise
+            except (
+                arxiv.UnexpectedEmptyPageError,
+                MalformedPage,
+                requests.ConnectionError,
+                requests.Timeout,
+            ):
+                if attempt >= self.num_retries:
+                    raise
+            asked = self.session.last_headers.get("retry-after") if self.session.last_headers else None
+            self._sleep(backoff_delay(self.http, attempt, asked))
+            attempt += 1
+
+
+def _check_well_formed(content: bytes, url: str) -> None:
+    # The arxiv parser recovers from broken XML and would hand back half a page (or an empty "first page")
+    # without complaint; a strict parse tells truncated or garbage bodies from real results.
+    try:
+        ET.fromstring(content)
+    except ET.ParseError as e:
+        raise MalformedPage(f"{url}: malformed Atom ({e})") from None
+
+
+class ArxivSource:
+    """The configured categories' submissions in a window; stops paging at what an earlier run saw."""
+
+    name = NAME
+
+    def __init__(self, cfg: ArxivConfig, http: HttpConfig, *, sleep: Callable[[float], None] = time.sleep):
+        self.cfg = cfg
+        self.http = http
+        self._sleep = sleep
+
+    def collect(self, start: datetime, end: datetime, state: Mapping[str, str]) -> SourceResult:
+        query = build_query(self.cfg.categories, start, end)
+        scope = f"{','.join(self.cfg.categories)}|{utc(start).isoformat()}|{utc(end).isoformat()}"
+        cutoff = _stored_newest(state, scope)
+        client = _Client(self.cfg, self.http, self._sleep)
+        search = arxiv.Search(
+            query=query,
+            max_results=self.cfg.max_results,
+            sort_by=arxiv.SortCriterion.SubmittedDate,
+            sort_order=arxiv.SortOrder.Descending,
+        )
+        got: list[arxiv.Result] = []
+        error = ""
+        try:
+            got = _take_until_known(client, search, cutoff)
+        except arxiv.HTTPError as e:
+            error = f"{one_line(e.url, 200)}: HTTP {e.status} (gave up after {e.retry + 1} attempts)"
+        except arxiv.UnexpectedEmptyPageError as e:
+            error = f"{one_line(e.url, 200)}: empty page mid-results after {e.retry + 1} attempts"
+        except requests.Timeout:
+            tries = self.cfg.retries + 1
+            error = f"{self.cfg.api_url}: timed out after {self.http.timeout_s:g} s ({tries} attempts)"
+        except (requests.RequestException, MalformedPage) as e:
+            error = f"{self.cfg.api_url}: {type(e).__name__}: {one_line(str(e), 200)}"
+        except Exception as e:  # a library bug must not sink the issue; it is reported like any failure
+            error = f"{self.cfg.api_url}: unexpected {type(e).__name__}: {one_line(str(e), 200)}"
+        items = parse_results(got, start, end)
+        if cutoff is not None:  # what an earlier run already returned is not news
+            items = [it for it in items if (it.updated or it.published) > cutoff]
+        newest = cutoff
+        for it in items:
+            seen = it.updated or it.published
+            newest = seen if newest is None or seen > newest else newest
+        new_state = {"scope": scope, "newest": newest.isoformat()} if newest else dict(state)
+        if error:
+            if not items:
+                return failed(NAME, error, requests_made=client.session.requests, state=state)
+            new_state = dict(state)  # a partial run must not move the early-stop mark past a gap
+        return SourceResult(
+            NAME,
+            items=tuple(items),
+            fetched=len(got),
+            errors=(error,) if error else (),
+            requests=client.session.requests,
+            state=new_state,
+        )
+
+
+def _stored_newest(state: Mapping[str, str], scope: str) -> datetime | None:
+    """The newest date seen by an earlier run over the same categories and window (else no early stop)."""
+    if state.get("scope") != scope or not state.get("newest"):
+        return None
+    try:
+        return utc(datetime.fromisoformat(state["newest"]))
+    except ValueError:
+        return None
+
+
+def _take_until_known(client: _Client, search: arxiv.Search, cutoff: datetime | None) -> list[arxiv.Result]:
+    """Every result, except that paging stops after a whole page held nothing newer than `cutoff`."""
+    out: list[arxiv.Result] = []
+    in_page = 0
+    page_has_new = False
+    for r in client.results(search):
+        out.append(r)
+        in_page += 1
+        seen = max(utc(r.published), utc(r.updated)) if r.updated else utc(r.published)
+        page_has_new = page_has_new or cutoff is None or seen > cutoff
+        if client.page_sizes and in_page >= client.page_sizes[-1]:
+            if not page_has_new:
+                break
+            in_page, page_has_new = 0, False
+    return out

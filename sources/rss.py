@@ -1,0 +1,214 @@
+"""RSS/Atom feeds (blogs, hnrss.org): bytes fetched politely with httpx, parsed by feedparser.
+
+fetch = `FeedSource.collect` (conditional GET with the ETag/Last-Modified kept in `state`); parse =
+`parse_feed` (pure, bytes → Items). hnrss-style feeds become `hn:<story id>` items with points and
+comments; other entries `rss:<feed label>:<hash>`, the hash taken from the canonical link because guids
+change (feed software migrations, `?p=123` → slug) while links rarely do.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import feedparser
+
+from digest.config import FeedConfig, HttpConfig
+from digest.models import Item, SourceResult
+from sources.base import FetchError, PoliteClient, in_window, one_line, short_hash
+from sources.links import extract_links, html_to_text
+
+_HN_ITEM = re.compile(r"news\.ycombinator\.com/item\?id=(\d+)")
+_HN_FIELD = re.compile(r"(Points|# Comments):\s*(\d+)")
+_HN_ARTICLE = re.compile(r"Article URL:\s*<a href=\"([^\"]+)\"")
+_TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|source)$", re.I)
+
+
+def is_hn(feed: FeedConfig) -> bool:
+    host = (urlsplit(feed.url).hostname or "").lower()
+    return feed.kind == "hn" or host == "hnrss.org" or "/hnrss/" in feed.url
+
+
+def source_name(feed: FeedConfig) -> str:
+    return f"{'hn' if is_hn(feed) else 'rss'}:{feed.label}"
+
+
+def canonical_link(url: str) -> str:
+    """Scheme-less, fragment-free, tracking-free form of a link, for identity only (never shown)."""
+    parts = urlsplit(url.strip())
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
+    )
+    host = parts.netloc.lower().removeprefix("www.")
+    return urlunsplit(("", host, parts.path.rstrip("/") or "/", query, ""))
+
+
+def _when(entry: Mapping[str, Any], key: str) -> datetime | None:
+    parsed = entry.get(f"{key}_parsed")
+    if not parsed:
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc)
+    except (OverflowError, ValueError, TypeError):
+        return None
+
+
+def _text(value: Any) -> str:
+    return html_to_text(str(value or ""))
+
+
+def _entry_html(e: Mapping[str, Any]) -> str:
+    content = e.get("content") or []
+    if content and content[0].get("value"):
+        return str(content[0]["value"])
+    return str(e.get("summary") or e.get("description") or "")
+
+
+def parse_feed(
+    content: bytes, feed: FeedConfig, *, url: str = "", fetched_at: datetime | None = None
+) -> list[Item]:
+    """Feed bytes → Items. Raises ValueError naming the URL when the body is not a feed at all.
+
+    Missing dates fall back to `updated`, then to `fetched_at`; relative links resolve against the feed
+    URL; HTML in titles is reduced to text; a wrong or missing charset is survived (feedparser retries
+    other encodings and we keep what it recovers).
+    """
+    url = url or feed.url
+    fetched_at = fetched_at or datetime.now(timezone.utc)
+    parsed = feedparser.parse(content, response_headers={"content-location": url})
+    version = parsed.get("version") or ""
+    if not parsed.entries and (parsed.bozo or not version):
+        why = one_line(str(parsed.get("bozo_exception") or "no feed found"), 120)
+        raise ValueError(f"{url}: not a valid RSS/Atom feed ({why})")
+    hn = is_hn(feed)
+    links = [urljoin(url, str(e.get("link") or "")) if e.get("link") else "" for e in parsed.entries]
+    shared = {canonical_link(u) for u in links if u and sum(1 for v in links if v == u) > 1}
+    items: list[Item] = []
+    for e, link in zip(parsed.entries, links, strict=True):
+        published = _when(e, "published") or _when(e, "updated") or fetched_at
+        updated = _when(e, "updated")
+        html = _entry_html(e)
+        title = _text(e.get("title"))
+        if hn:
+            item = _hn_item(e, feed, link, title, html, published)
+        else:
+            guid = str(e.get("id") or "")
+            # The canonical link is the identity; a guid only when several entries share one link
+            # (a feed pointing everything at its home page), and title+date when there is neither.
+            if link and canonical_link(link) not in shared:
+                ident = canonical_link(link)
+            else:
+                ident = guid or f"{link}|{title}|{published.isoformat()}"
+            authors = tuple(str(a.get("name") or "") for a in e.get("authors") or [] if a.get("name"))
+            item = Item(
+                key=f"rss:{feed.label}:{short_hash(ident)}",
+                source="rss",
+                url=link,
+                title=title,
+                text=html_to_text(html),
+                published=published,
+                authors=authors or ((str(e["author"]),) if e.get("author") else ()),
+                categories=tuple(t["term"] for t in e.get("tags") or [] if t.get("term")),
+                metrics={"feed_weight": feed.weight},
+                links=extract_links(html_parts=(html,), exclude=(link,)),
+                feed=feed.label,
+                updated=updated if updated and updated > published else None,
+            )
+        if item is not None:
+            items.append(item)
+    return items
+
+
+def _hn_item(
+    e: Mapping[str, Any], feed: FeedConfig, link: str, title: str, html: str, published: datetime
+) -> Item | None:
+    thread = str(e.get("comments") or "")
+    m = _HN_ITEM.search(thread) or _HN_ITEM.search(str(e.get("id") or "")) or _HN_ITEM.search(html)
+    if not m:
+        return None
+    story = m.group(1)
+    thread = f"https://news.ycombinator.com/item?id={story}"
+    art = _HN_ARTICLE.search(html)
+    article = art.group(1) if art else ("" if _HN_ITEM.search(link) else link)
+    metrics: dict[str, float] = {"feed_weight": feed.weight}
+    for name, value in _HN_FIELD.findall(html):
+        metrics["points" if name == "Points" else "comments"] = float(value)
+    body = html_to_text(html)
+    text = "" if body.startswith("Article URL") or not body else body
+    author = str(e.get("author") or "")
+    return Item(
+        key=f"hn:{story}",
+        source="hn",
+        url=article or thread,
+        title=title,
+        text=text,
+        published=published,
+        authors=(author,) if author else (),
+        metrics=metrics,
+        links=(thread, *extract_links(html_parts=(html,), exclude=(article, thread))),
+        feed=feed.label,
+    )
+
+
+class FeedSource:
+    """One configured feed; `state` keeps the validators for the next conditional GET."""
+
+    def __init__(
+        self,
+        feed: FeedConfig,
+        http: HttpConfig,
+        *,
+        delay_s: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.feed = feed
+        self.http = http
+        self.name = source_name(feed)
+        self._delay = delay_s
+        self._sleep = sleep
+
+    def collect(self, start: datetime, end: datetime, state: Mapping[str, str]) -> SourceResult:
+        headers: dict[str, str] = {}
+        same_url = state.get("url", self.feed.url) == self.feed.url
+        if same_url and state.get("etag"):
+            headers["If-None-Match"] = state["etag"]
+        if same_url and state.get("last_modified"):
+            headers["If-Modified-Since"] = state["last_modified"]
+        client = PoliteClient(self.http, min_interval_s=self._delay, sleep=self._sleep)
+        try:
+            got = client.get(self.feed.url, headers=headers)
+        except FetchError as e:
+            return SourceResult(
+                self.name, errors=(one_line(str(e)),), requests=client.requests, state=dict(state)
+            )
+        finally:
+            client.close()
+        if got.status == 304:
+            return SourceResult(self.name, not_modified=True, requests=client.requests, state=dict(state))
+        fetched_at = datetime.now(timezone.utc)
+        try:
+            items = parse_feed(got.content, self.feed, url=got.url or self.feed.url, fetched_at=fetched_at)
+        except ValueError as e:
+            return SourceResult(
+                self.name, errors=(one_line(str(e)),), requests=client.requests, state=dict(state)
+            )
+        except Exception as e:  # feedparser on hostile input: report, never raise
+            error = f"{self.feed.url}: cannot parse feed ({type(e).__name__}: {one_line(str(e), 120)})"
+            return SourceResult(self.name, errors=(error,), requests=client.requests, state=dict(state))
+        new_state = {"url": self.feed.url}
+        for header, key in (("etag", "etag"), ("last-modified", "last_modified")):
+            if got.headers.get(header):
+                new_state[key] = got.headers[header]
+        # parse_feed dates an undated entry at `fetched_at`; such entries are kept whatever the window.
+        dated = [i for i in items if i.published != fetched_at]
+        if dated:
+            new_state["newest"] = max(i.published for i in dated).isoformat()
+        kept = tuple(i for i in items if i.published == fetched_at or in_window(i.published, start, end))
+        return SourceResult(
+            self.name, items=kept, fetched=len(items), requests=client.requests, state=new_state
+        )

@@ -1,0 +1,106 @@
+"""Config: the key-name contract, validation errors that name the key path, secrets from the environment."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from digest.cli import main
+from digest.config import Config, load_config, parse_config
+from digest.errors import ConfigError
+
+
+def test_defaults_serve_a_real_user() -> None:
+    cfg = Config()
+    assert cfg.sources.arxiv.categories == ("cs.AI", "cs.LG", "cs.CL")
+    assert set(cfg.sources.reddit.subreddits) == {"MachineLearning", "LocalLLaMA"}
+    kinds = {f.kind for f in cfg.sources.rss.feeds}
+    assert kinds == {"rss", "hn"} and len(cfg.sources.rss.feeds) >= 4
+    assert cfg.store.path == "digest.db" and cfg.archive.path == "archive"
+    assert cfg.embed.model == "bundled" and cfg.profile.interests
+
+
+def test_contract_keys_parse(tmp_path: Path) -> None:
+    (tmp_path / "d.toml").write_text(
+        """
+[store]
+path = "x.db"
+[archive]
+path = "site"
+[sources.arxiv]
+categories = ["cs.CV"]
+api_url = "http://127.0.0.1:1/arxiv/api/query"
+[sources.reddit]
+subreddits = ["LocalLLaMA"]
+oauth_url = "http://127.0.0.1:1"
+www_url = "http://127.0.0.1:1/reddit"
+[sources.rss]
+feeds = ["http://127.0.0.1:1/a.xml", {url = "http://127.0.0.1:1/b.xml", name = "B", weight = 2}]
+[email]
+host = "127.0.0.1"
+port = 2525
+from = "me@example.org"
+to = ["you@example.org"]
+[profile]
+interests = ["agents", {text = "inference", weight = 2}]
+"""
+    )
+    cfg = load_config(tmp_path / "d.toml")
+    assert cfg.resolve(cfg.store.path) == tmp_path / "x.db"
+    assert cfg.sources.arxiv.categories == ("cs.CV",)
+    assert [f.label for f in cfg.sources.rss.feeds] == ["http://127.0.0.1:1/a.xml", "B"]
+    assert cfg.sources.rss.feeds[1].weight == 2.0
+    assert cfg.email.from_ == "me@example.org" and cfg.email.port == 2525
+    assert [(i.text, i.weight) for i in cfg.profile.interests] == [("agents", 1.0), ("inference", 2.0)]
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ('[sources.arxiv]\ncategries = ["cs.AI"]', "sources.arxiv.categries: unknown key"),
+        ("[email]\nport = \"25\"", "email.port: expected an integer"),
+        ("[sources.arxiv]\ncategories = \"cs.AI\"", "sources.arxiv.categories: expected a list"),
+        ('[sources.rss]\nfeeds = [{name = "x"}]', "sources.rss.feeds[0]: missing key 'url'"),
+        ('[sources.rss]\nfeeds = ["ftp://x"]', "sources.rss.feeds[0].url: not an http(s) URL"),
+        ("[bogus]\nx = 1", "bogus: unknown key"),
+        ('[email]\nsecurity = "tls13"', "email.security"),
+    ],
+)
+def test_bad_values_name_the_key_path(toml: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        parse_config(tomllib.loads(toml), "my.toml")
+    assert str(e.value).startswith("my.toml: ") and expected in str(e.value)
+    assert "\n" not in str(e.value)
+
+
+def test_only_negatives_is_an_error_that_says_what_is_missing() -> None:
+    with pytest.raises(ConfigError, match="add profile.interests or profile.liked"):
+        parse_config(tomllib.loads('[profile]\ninterests = []\nnegatives = ["crypto"]'), "p.toml")
+
+
+def test_typo_in_config_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "typo.toml"
+    cfg.write_text("[sources.reddit]\nsubreddit = ['x']\n")
+    assert main(["--config", str(cfg), "export"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and str(cfg) in err and "sources.reddit.subreddit" in err
+
+
+def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[store\npath=1")
+    with pytest.raises(ConfigError, match="bad.toml: invalid TOML"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="nope.toml: config file not found"):
+        load_config(tmp_path / "nope.toml")
+
+
+def test_secrets_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = parse_config(tomllib.loads('[email]\nusername_env = "MY_USER"'), "x")
+    monkeypatch.setenv("MY_USER", "alice")
+    monkeypatch.delenv("DIGEST_SMTP_PASSWORD", raising=False)
+    assert cfg.email.username == "alice" and cfg.email.password is None
+    with pytest.raises(ConfigError, match="email.password: unknown key"):
+        parse_config(tomllib.loads('[email]\npassword = "hunter2"'), "x")

@@ -1,0 +1,129 @@
+"""The SQLite store: idempotent upserts, caches, ledgers, and damaged files reported without harm."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digest.errors import StorageError
+from digest.models import Item, SourceResult
+from digest.store import SCHEMA_VERSION, SQLiteStore
+
+T0 = datetime(2026, 2, 3, 12, tzinfo=timezone.utc)
+
+
+def item(key: str, title: str = "A paper", **kw: object) -> Item:
+    base: dict[str, object] = dict(key=key, source="arxiv", url=f"https://arxiv.org/abs/{key}", title=title,
+                                   text="abstract", published=T0)  # fmt: skip
+    base.update(kw)
+    return Item(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SQLiteStore:
+    s = SQLiteStore(tmp_path / "d.db")
+    yield s  # type: ignore[misc]
+    s.close()
+
+
+def test_schema_is_versioned(store: SQLiteStore) -> None:
+    assert store.schema_version == SCHEMA_VERSION
+
+
+def test_upsert_is_idempotent_and_updates_new_versions(store: SQLiteStore) -> None:
+    assert store.upsert_items([item("arxiv:1"), item("arxiv:2")]) == 2
+    assert store.upsert_items([item("arxiv:1"), item("arxiv:2")]) == 0
+    assert store.count_items() == 2
+    v2 = item("arxiv:1", title="A paper, revised", updated=T0 + timedelta(days=2), metrics={"score": 3})
+    assert store.upsert_items([v2]) == 0
+    got = store.items_by_keys(["arxiv:1"])["arxiv:1"]
+    assert got.title == "A paper, revised" and got.updated == T0 + timedelta(days=2)
+    assert dict(got.metrics) == {"score": 3.0} and got.published == T0
+
+
+def test_items_between_is_half_open_and_filters_by_source(store: SQLiteStore) -> None:
+    store.upsert_items([
+        item("arxiv:a", published=T0),
+        item("reddit:b", source="reddit", feed="LocalLLaMA", published=T0 + timedelta(days=1)),
+        item("arxiv:c", published=T0 + timedelta(days=7)),
+    ])  # fmt: skip
+    keys = [i.key for i in store.items_between(T0, T0 + timedelta(days=7))]
+    assert keys == ["arxiv:a", "reddit:b"]
+    assert [i.key for i in store.items_between(T0, T0 + timedelta(days=8), "reddit")] == ["reddit:b"]
+    assert [i.key for i in store.items_between(T0, T0 + timedelta(days=8), "LocalLLaMA")] == ["reddit:b"]
+
+
+def test_embedding_cache_round_trip(store: SQLiteStore) -> None:
+    v = np.arange(4, dtype=np.float32)
+    store.put_embeddings("m", {"h1": v})
+    got = store.get_embeddings("m", ["h1", "h2"])
+    assert list(got) == ["h1"] and np.array_equal(got["h1"], v)
+    assert store.get_embeddings("other-model", ["h1"]) == {}
+
+
+def test_source_result_stores_items_state_and_health_together(store: SQLiteStore) -> None:
+    r = SourceResult(name="rss:Blog", items=(item("rss:Blog:1", source="rss", feed="Blog"),), fetched=1,
+                     state={"etag": "abc"}, errors=("http://x/feed: 500",))  # fmt: skip
+    assert store.save_source_result("2026-W06", r) == 1
+    assert store.save_source_result("2026-W06", r) == 0
+    assert store.get_state("rss:Blog") == {"etag": "abc"}
+    (run,) = store.latest_runs("2026-W06")
+    assert run.name == "rss:Blog" and run.new == 0 and run.errors == ("http://x/feed: 500",)
+
+
+def test_send_ledger_and_feedback(store: SQLiteStore) -> None:
+    assert store.send_status("2026-W06", "a@x") is None
+    store.mark_sending("2026-W06", "a@x", "<id@x>")
+    assert store.send_status("2026-W06", "a@x") == "sending"
+    store.mark_failed("2026-W06", "a@x", "451 try later")
+    assert store.send_status("2026-W06", "a@x") == "failed"
+    store.mark_sent("2026-W06", "a@x", "<id@x>")
+    assert store.sends("2026-W06") == [("a@x", "sent")]
+    assert store.add_feedback("like", "arxiv:2506.11093") is True
+    assert store.add_feedback("like", "arxiv:2506.11093") is False
+
+
+def test_issue_payload_round_trip(store: SQLiteStore) -> None:
+    store.save_issue("2026-W06", T0, {"week": "2026-W06", "stories": []})
+    assert store.get_issue("2026-W06") == {"week": "2026-W06", "stories": []}
+    assert store.issue_weeks() == ["2026-W06"]
+
+
+def test_corrupt_file_is_reported_and_left_untouched(tmp_path: Path) -> None:
+    bad = tmp_path / "digest.db"
+    junk = b"this is not sqlite at all" * 100
+    bad.write_bytes(junk)
+    with pytest.raises(StorageError) as e:
+        SQLiteStore(bad)
+    assert str(bad) in str(e.value) and "left untouched" in str(e.value)
+    assert bad.read_bytes() == junk
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "future.db"
+    con = sqlite3.connect(p)
+    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    con.close()
+    with pytest.raises(StorageError, match="newer than this digest"):
+        SQLiteStore(p)
+
+
+def test_locked_database_is_a_clear_error(tmp_path: Path) -> None:
+    p = tmp_path / "busy.db"
+    SQLiteStore(p).close()
+    holder = sqlite3.connect(p, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        s = SQLiteStore(p, timeout_s=0.2)
+        with pytest.raises(StorageError, match="locked"):
+            s.upsert_items([item("arxiv:9")])
+        s.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with SQLiteStore(p) as s:
+        assert s.upsert_items([item("arxiv:9")]) == 1
