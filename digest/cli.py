@@ -20,13 +20,6 @@ from digest.errors import DigestError, InputError
 from digest.weeks import current_week, parse_week
 
 
-def _week(text: str) -> str:
-    try:
-        return parse_week(text)
-    except InputError as e:
-        raise argparse.ArgumentTypeError(str(e).removeprefix("--week: ")) from None
-
-
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="digest",
@@ -42,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def week_arg(c: argparse.ArgumentParser, what: str) -> None:
-        c.add_argument("--week", type=_week, metavar="YYYY-Www", help=what)
+        c.add_argument("--week", metavar="YYYY-Www", help=what)
 
     c = sub.add_parser("collect", help="run every enabled source once and store new items")
     week_arg(c, "collect that ISO week's window (default: the last 8 days)")
@@ -294,6 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(msg, file=sys.stderr)
 
     try:
+        if getattr(args, "week", None):
+            args.week = parse_week(args.week)
         cfg = load_config(args.config)
         return COMMANDS[args.command](cfg, args, log)
     except DigestError as e:

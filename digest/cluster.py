@@ -114,11 +114,14 @@ def _dense_block(
     t = feats.tfidf[members]
     w = cfg.lexical_weight
     sim = w * (v @ v.T) + (1.0 - w) * (t @ t.T).toarray()
+    cos = v @ v.T
     m = len(members)
     bad = np.zeros((m, m), dtype=bool)
     for x in range(m):
         for y in range(x + 1, m):
-            if cannot_link(int(members[x]), int(members[y]), feats, items, cfg.max_days_apart):
+            if cannot_link(
+                int(members[x]), int(members[y]), feats, float(cos[x, y]), cfg.max_days_apart, cfg.paraphrase
+            ):
                 bad[x, y] = bad[y, x] = True
     return sim.astype(np.float64), bad
 
@@ -198,7 +201,14 @@ def _semantic_groups(
     s = _similarity(feats, vectors, a, b, cfg.lexical_weight)
     keep = s >= tau
     a, b, s = a[keep], b[keep], s[keep]
-    ok = np.array([not cannot_link(int(x), int(y), feats, items, cfg.max_days_apart) for x, y in zip(a, b)])
+    cos = np.einsum("ij,ij->i", vectors[a], vectors[b])
+    ok = np.array(
+        [
+            not cannot_link(int(x), int(y), feats, float(c), cfg.max_days_apart, cfg.paraphrase)
+            for x, y, c in zip(a, b, cos, strict=True)
+        ],
+        dtype=bool,
+    )
     if len(ok):
         a, b, s = a[ok], b[ok], s[ok]
     na = len(atoms)

@@ -153,6 +153,13 @@ class ClusterConfig:
     min_cluster_size: int = 2
     max_days_apart: float = 7.0
     similarity: float = 0.0  # 0 = the clusterer's tuned default
+    lexical_weight: float = 0.5  # share of the tf-idf name/word overlap in the similarity (rest: embedding)
+    medoid_floor: float = 0.0  # min similarity of a member to its story's medoid; 0 = the similarity
+    neighbours: int = 30  # candidate neighbours per item (sparse; no n×n matrix)
+    cosine_floor: float = 0.2  # candidates below this embedding cosine are never compared
+    max_refs: int = 3  # an item linking more distinct targets is a roundup: its links join nothing
+    paraphrase: float = 0.7  # embedding cosine at which two items may merge without a shared rare word
+    max_group: int = 400  # largest block compared densely; bigger components are cut by time
 
 
 @dataclass(frozen=True)

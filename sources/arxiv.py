@@ -18,7 +18,7 @@ import requests
 
 from digest.config import ArxivConfig, HttpConfig
 from digest.models import Item, SourceResult
-from sources.base import PoliteSession, backoff_delay, failed, in_window, one_line, utc
+from sources.base import PoliteSession, ResponseTooLarge, backoff_delay, failed, in_window, one_line, utc
 
 NAME = "arxiv"
 _VERSION = re.compile(r"v\d+$")
@@ -146,6 +146,8 @@ class ArxivSource:
         except requests.Timeout:
             tries = self.cfg.retries + 1
             error = f"{self.cfg.api_url}: timed out after {self.http.timeout_s:g} s ({tries} attempts)"
+        except ResponseTooLarge as e:
+            error = f"{self.cfg.api_url}: {e}"
         except (requests.RequestException, MalformedPage) as e:
             error = f"{self.cfg.api_url}: {type(e).__name__}: {one_line(str(e), 200)}"
         except Exception as e:  # a library bug must not sink the issue; it is reported like any failure

@@ -227,13 +227,13 @@ class PoliteSession(requests.Session):
         declared = resp.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
             resp.close()
-            raise ResponseTooLarge(f"{url!s}: response of {declared} bytes exceeds the {cap} byte cap")
+            raise ResponseTooLarge(f"response of {declared} bytes exceeds the {cap} byte cap")
         data = bytearray()
         for chunk in resp.iter_content(65536):
             data += chunk
             if len(data) > cap:
                 resp.close()
-                raise ResponseTooLarge(f"{url!s}: response exceeds the {cap} byte cap")
+                raise ResponseTooLarge(f"response exceeds the {cap} byte cap")
         resp._content = bytes(data)
         resp._content_consumed = True
         self.last_headers = resp.headers

@@ -19,7 +19,7 @@ DATA = Path(__file__).resolve().parent / "data"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    # pytest exits 5 when no test ran (e.g. every test skipped for a missing ../shared); that is not a failure.
+    # pytest exits 5 when no test ran (every test deselected or filtered out); that is not a failure.
     if exitstatus == 5:
         session.exitstatus = 0
 

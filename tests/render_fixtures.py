@@ -26,7 +26,7 @@ XSS_TITLE = (
 XSS_SUMMARY = (
     "A feed entry whose body tries to run code: <script>document.title='PWNED'</script>"
     f"<img src=x onerror=\"document.body.appendChild(document.createElement('{XSS_MARKER}'))\">"
-    '<a href="javascript:document.title=\'PWNED\'" onclick="document.title=\'PWNED\'">click</a> '
+    "<a href=\"javascript:document.title='PWNED'\" onclick=\"document.title='PWNED'\">click</a> "
     "Readers should see this as harmless text &amp; nothing else."
 )
 
@@ -45,11 +45,24 @@ _STORIES: list[tuple[str, str, list[tuple[str, str, str, str]], list[str]]] = [
         [
             ("rss", "Anthropic", "https://www.anthropic.com/news/claude-opus-4-6", "hn:46902223"),
             ("hn", "Hacker News", "https://news.ycombinator.com/item?id=46902223", "hn:46902224"),
-            ("reddit", "LocalLLaMA", "https://www.reddit.com/r/LocalLLaMA/comments/1qwa01x/opus_46/", "reddit:1"),
-            ("reddit", "ClaudeAI", "https://www.reddit.com/r/ClaudeAI/comments/1qwa02y/opus_46_first/", "reddit:2"),
+            (
+                "reddit",
+                "LocalLLaMA",
+                "https://www.reddit.com/r/LocalLLaMA/comments/1qwa01x/opus_46/",
+                "reddit:1",
+            ),
+            (
+                "reddit",
+                "ClaudeAI",
+                "https://www.reddit.com/r/ClaudeAI/comments/1qwa02y/opus_46_first/",
+                "reddit:2",
+            ),
         ],
-        ["Matches your interest “LLM agents and tool use” (0.71)", "On 3 sources: Anthropic, HN, Reddit",
-         "306 points on Hacker News, 151 comments"],
+        [
+            "Matches your interest “LLM agents and tool use” (0.71)",
+            "On 3 sources: Anthropic, HN, Reddit",
+            "306 points on Hacker News, 151 comments",
+        ],
     ),
     (
         "Scaling test-time compute with verifier-guided tree search for math reasoning",
@@ -57,10 +70,18 @@ _STORIES: list[tuple[str, str, list[tuple[str, str, str, str]], list[str]]] = [
         "careful accounting of compute per problem. " + _LOREM,
         [
             ("arxiv", "cs.LG", "https://arxiv.org/abs/2602.01234", "arxiv:2602.01234"),
-            ("reddit", "MachineLearning", "https://www.reddit.com/r/MachineLearning/comments/1qw3/tts/", "reddit:3"),
+            (
+                "reddit",
+                "MachineLearning",
+                "https://www.reddit.com/r/MachineLearning/comments/1qw3/tts/",
+                "reddit:3",
+            ),
         ],
-        ["Matches your interest “reasoning and reinforcement learning for LLMs” (0.66)",
-         "Similar to a paper you liked: “Let’s Verify Step by Step”", "Code released on GitHub"],
+        [
+            "Matches your interest “reasoning and reinforcement learning for LLMs” (0.66)",
+            "Similar to a paper you liked: “Let’s Verify Step by Step”",
+            "Code released on GitHub",
+        ],
     ),
     (
         XSS_TITLE,
@@ -69,8 +90,10 @@ _STORIES: list[tuple[str, str, list[tuple[str, str, str, str]], list[str]]] = [
             ("rss", "Security Blog", "javascript:document.title='PWNED'", "rss:sec:1"),
             ("hn", "Hacker News", "https://news.ycombinator.com/item?id=46900001", "hn:46900001"),
         ],
-        ["Matches your interest “AI safety, alignment and evaluation” (0.58)",
-         "<b onmouseover=\"document.title='PWNED'\">reason with markup</b>"],
+        [
+            "Matches your interest “AI safety, alignment and evaluation” (0.58)",
+            "<b onmouseover=\"document.title='PWNED'\">reason with markup</b>",
+        ],
     ),
     (
         "Open-weight 32B model matches frontier models on agentic benchmarks at a tenth of the cost",
@@ -78,11 +101,19 @@ _STORIES: list[tuple[str, str, list[tuple[str, str, str, str]], list[str]]] = [
         "fine-tuning, published with full weights and a technical report. " + _LOREM,
         [
             ("rss", "Hugging Face", "https://huggingface.co/blog/open-32b-agentic", "rss:hf:1"),
-            ("reddit", "LocalLLaMA", "https://www.reddit.com/r/LocalLLaMA/comments/1qw5/open32b/", "reddit:5"),
+            (
+                "reddit",
+                "LocalLLaMA",
+                "https://www.reddit.com/r/LocalLLaMA/comments/1qw5/open32b/",
+                "reddit:5",
+            ),
             ("hn", "Hacker News", "https://news.ycombinator.com/item?id=46899999", "hn:46899999"),
         ],
-        ["Matches your interest “efficient inference and open-weight models” (0.74)",
-         "1,900 upvotes on r/LocalLLaMA", "On 3 sources"],
+        [
+            "Matches your interest “efficient inference and open-weight models” (0.74)",
+            "1,900 upvotes on r/LocalLLaMA",
+            "On 3 sources",
+        ],
     ),
     (
         "Speculative decoding without a draft model: self-speculation with early-exit heads",
@@ -106,10 +137,18 @@ _STORIES: list[tuple[str, str, list[tuple[str, str, str, str]], list[str]]] = [
         "Following up on the January report, the team publishes mitigations that reduced test-tampering "
         "behaviour in coding agents by 80% without hurting pass rates. " + _LOREM,
         [
-            ("rss", "Google DeepMind", "https://deepmind.google/blog/reward-hacking-coding-agents/", "rss:gdm:1"),
+            (
+                "rss",
+                "Google DeepMind",
+                "https://deepmind.google/blog/reward-hacking-coding-agents/",
+                "rss:gdm:1",
+            ),
             ("arxiv", "cs.LG", "https://arxiv.org/abs/2602.04567", "arxiv:2602.04567"),
         ],
-        ["Update to a story from 2026-W03", "Matches your interest “AI safety, alignment and evaluation” (0.62)"],
+        [
+            "Update to a story from 2026-W03",
+            "Matches your interest “AI safety, alignment and evaluation” (0.62)",
+        ],
     ),
     (
         "Distilling long chain-of-thought into short answers loses less than expected",
@@ -133,7 +172,10 @@ _STORIES: list[tuple[str, str, list[tuple[str, str, str, str]], list[str]]] = [
         "Swapping the order of two candidate answers flips the verdict of LLM judges in 12–19% of pairs, "
         "and the effect does not shrink with scale. " + _LOREM,
         [("arxiv", "cs.CL", "https://arxiv.org/abs/2602.06789", "arxiv:2602.06789")],
-        ["Matches your interest “AI safety, alignment and evaluation” (0.55)", "From an author you liked before"],
+        [
+            "Matches your interest “AI safety, alignment and evaluation” (0.55)",
+            "From an author you liked before",
+        ],
     ),
 ]
 
@@ -158,7 +200,9 @@ def sample_stories() -> tuple[RankedStory, ...]:
         story = Story(id=f"s{n}", items=items, lead=items[0], headline=title)
         update = "2026-W03" if n == 7 else None
         out.append(
-            RankedStory(story=story, score=1.0 - n / 20, reasons=tuple(reasons), summary=summary, update_of=update)
+            RankedStory(
+                story=story, score=1.0 - n / 20, reasons=tuple(reasons), summary=summary, update_of=update
+            )
         )
     return tuple(out)
 

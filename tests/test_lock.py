@@ -14,7 +14,10 @@ import pytest
 from digest.errors import LockedError
 from digest.lock import run_lock
 
-HOLD = "import sys, time; from digest.lock import run_lock\nwith run_lock(sys.argv[1]):\n print('held', flush=True); time.sleep(60)"
+HOLD = (
+    "import sys, time; from digest.lock import run_lock\n"
+    "with run_lock(sys.argv[1]):\n print('held', flush=True); time.sleep(60)"
+)
 
 
 def _holder(path: Path) -> subprocess.Popen[str]:

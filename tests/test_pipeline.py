@@ -1,0 +1,132 @@
+"""End to end: the README's offline example against the replay server, real SQLite, real model, real SMTP.
+
+These run the whole pipeline in-process through `digest.cli.main`, exactly as cron would call it.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from digest.cli import main
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_offline_config(replay_url: str, smtp_port: int = 8025) -> str:
+    """The `offline.toml` block of the README, pointed at this test's servers."""
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"with `offline.toml`:\s*```toml\n(.*?)```", text, re.S)
+    assert block, "README lost its offline example config"
+    host = replay_url.removeprefix("http://")
+    return block.group(1).replace("127.0.0.1:8765", host).replace("port = 8025", f"port = {smtp_port}")
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+class Inbox:
+    """aiosmtpd handler keeping every message it accepted."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], bytes]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((list(envelope.rcpt_tos), envelope.content))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=0)
+    ctl.start()
+    try:
+        yield inbox, ctl.server.sockets[0].getsockname()[1]
+    finally:
+        ctl.stop()
+
+
+@pytest.fixture(scope="module")
+def first_run(replay_w06: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One `digest run --week 2026-W06 --no-send` of the README example; later tests re-run it."""
+    work = tmp_path_factory.mktemp("offline")
+    (work / "offline.toml").write_text(readme_offline_config(replay_w06.url))
+    assert main(["--config", str(work / "offline.toml"), "run", "--week", "2026-W06", "--no-send"]) == 0
+    return work
+
+
+def test_offline_example_builds_ten_stories_and_an_index(first_run: Path) -> None:
+    page = first_run / "archive" / "2026-W06" / "index.html"
+    assert page.exists()
+    html = page.read_text(encoding="utf-8")
+    assert len(re.findall(r'data-story="', html)) == 10
+    index = (first_run / "archive" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r'href="(\./)?2026-W06/(index\.html)?"', index)
+
+
+def test_same_run_again_changes_nothing_and_sends_nothing(first_run: Path, smtp: tuple[Inbox, int]) -> None:
+    inbox, _port = smtp
+    before = tree_digest(first_run / "archive")
+    cfg = first_run / "offline.toml"
+    assert main(["--config", str(cfg), "run", "--week", "2026-W06", "--no-send"]) == 0
+    assert tree_digest(first_run / "archive") == before
+    assert inbox.messages == []
+
+
+def test_run_sends_once_and_a_rerun_sends_nothing(first_run: Path, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    cfg = first_run / "send.toml"
+    cfg.write_text((first_run / "offline.toml").read_text().replace("port = 8025", f"port = {port}"))
+    assert main(["--config", str(cfg), "run", "--week", "2026-W06"]) == 0
+    assert len(inbox.messages) == 1
+    rcpts, raw = inbox.messages[0]
+    assert rcpts == ["reader@example.org"]
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+    assert msg["Subject"].startswith("digest 2026-W06")
+    assert msg["To"] == "reader@example.org"
+    assert main(["--config", str(cfg), "run", "--week", "2026-W06"]) == 0
+    assert main(["--config", str(cfg), "send", "--week", "2026-W06"]) == 0
+    assert len(inbox.messages) == 1
+
+
+def test_failing_and_malformed_feeds_are_named_in_the_footer(
+    replay_w06: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg_text = readme_offline_config(replay_w06.url).replace(
+        'name = "Kagi Blog" }',
+        'name = "Kagi Blog" },\n  { url = "'
+        + replay_w06.url
+        + '/feeds/kagi-blog.xml?_fault=500", name = "Broken" },\n'
+        '  { url = "' + replay_w06.url + '/feeds/logits-and-coffee.xml?_fault=garbage", name = "Garbled" }',
+    )
+    (tmp_path / "d.toml").write_text(cfg_text)
+    assert main(["--config", str(tmp_path / "d.toml"), "run", "--week", "2026-W06", "--no-send"]) == 0
+    err = capsys.readouterr().err
+    assert "source rss:Broken failed" in err and "source rss:Garbled failed" in err
+    assert all(line.startswith("digest: ") for line in err.strip().splitlines())
+    html = (tmp_path / "archive" / "2026-W06" / "index.html").read_text(encoding="utf-8")
+    assert "Broken" in html and "Garbled" in html
+    assert len(re.findall(r'data-story="', html)) == 10
+
+
+def test_unknown_week_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", str(tmp_path / "none.toml"), "run", "--week", "2026-W99"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["digest: --week: '2026-W99' does not exist (2026 has no week 99)"]
