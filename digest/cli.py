@@ -17,7 +17,17 @@ from typing import Any
 from digest import __version__
 from digest.config import Config, load_config
 from digest.errors import DigestError, InputError
-from digest.weeks import current_week, parse_week
+from digest.weeks import current_week, parse_week, previous_week
+
+
+def _resolve_week(text: str) -> str:
+    """`YYYY-Www`, or `last` / `current` relative to today (what a Monday cron job wants)."""
+    word = text.strip().lower()
+    if word in ("last", "previous"):
+        return previous_week(current_week())
+    if word in ("current", "this"):
+        return current_week()
+    return parse_week(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def week_arg(c: argparse.ArgumentParser, what: str) -> None:
-        c.add_argument("--week", metavar="YYYY-Www", help=what)
+        c.add_argument("--week", metavar="YYYY-Www", help=what + "; also 'last' or 'current'")
 
     c = sub.add_parser("collect", help="run every enabled source once and store new items")
     week_arg(c, "collect that ISO week's window (default: the last 8 days)")
@@ -288,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         if getattr(args, "week", None):
-            args.week = parse_week(args.week)
+            args.week = _resolve_week(args.week)
         cfg = load_config(args.config)
         return COMMANDS[args.command](cfg, args, log)
     except DigestError as e:

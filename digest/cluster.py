@@ -23,7 +23,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from digest.cluster_text import Features, build_features, cannot_link, channel
+from digest.cluster_text import Features, build_features, cannot_link, channel, vouched
 from digest.config import ClusterConfig, Config
 from digest.errors import InputError
 from digest.models import Item
@@ -107,38 +107,43 @@ def _similarity(feats: Features, vectors: np.ndarray, a: np.ndarray, b: np.ndarr
 
 
 def _dense_block(
-    members: np.ndarray, feats: Features, vectors: np.ndarray, items: Sequence[Item], cfg: ClusterConfig
-) -> tuple[np.ndarray, np.ndarray]:
-    """Exact S and cannot-link matrices for one small component."""
+    members: np.ndarray, feats: Features, vectors: np.ndarray, cfg: ClusterConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact similarity, cannot-link and vouched matrices for one bounded block."""
     v = vectors[members]
     t = feats.tfidf[members]
     w = cfg.lexical_weight
-    sim = w * (v @ v.T) + (1.0 - w) * (t @ t.T).toarray()
     cos = v @ v.T
+    sim = w * cos + (1.0 - w) * (t @ t.T).toarray()
     m = len(members)
     bad = np.zeros((m, m), dtype=bool)
+    ok = np.zeros((m, m), dtype=bool)
     for x in range(m):
         for y in range(x + 1, m):
-            if cannot_link(
-                int(members[x]), int(members[y]), feats, float(cos[x, y]), cfg.max_days_apart, cfg.paraphrase
-            ):
-                bad[x, y] = bad[y, x] = True
-    return sim.astype(np.float64), bad
+            a, b = int(members[x]), int(members[y])
+            bad[x, y] = bad[y, x] = cannot_link(a, b, feats, cfg.max_days_apart)
+            ok[x, y] = ok[y, x] = vouched(a, b, feats, float(cos[x, y]), cfg.paraphrase)
+    return sim.astype(np.float64), bad, ok
 
 
-def _average_link(groups: list[list[int]], sim: np.ndarray, bad: np.ndarray, tau: float) -> list[list[int]]:
-    """Constrained average linkage over starting groups (Lance-Williams updates on group means)."""
+def _average_link(
+    groups: list[list[int]], sim: np.ndarray, bad: np.ndarray, ok: np.ndarray, tau: float
+) -> list[list[int]]:
+    """Constrained average linkage over starting groups (Lance-Williams updates on group means).
+
+    A merge needs mean similarity >= tau, no cannot-link between the groups, and one vouched pair.
+    """
     g = len(groups)
     size = np.array([len(x) for x in groups], dtype=np.float64)
     gs = np.array([[sim[np.ix_(a, b)].mean() for b in groups] for a in groups], dtype=np.float64)
     gb = np.array([[bool(bad[np.ix_(a, b)].any()) for b in groups] for a in groups])
+    gv = np.array([[bool(ok[np.ix_(a, b)].any()) for b in groups] for a in groups])
     alive = np.ones(g, dtype=bool)
     members = [list(x) for x in groups]
     np.fill_diagonal(gs, -np.inf)
     while True:
-        score = np.where(gb | ~alive[:, None] | ~alive[None, :], -np.inf, gs)
-        flat = int(np.argmax(score))
-        a, b = divmod(flat, g)
+        score = np.where(gb | ~gv | ~alive[:, None] | ~alive[None, :], -np.inf, gs)
+        a, b = divmod(int(np.argmax(score)), g)
         if not np.isfinite(score[a, b]) or score[a, b] < tau:
             break
         gs[a] = (size[a] * gs[a] + size[b] * gs[b]) / (size[a] + size[b])
@@ -146,6 +151,8 @@ def _average_link(groups: list[list[int]], sim: np.ndarray, bad: np.ndarray, tau
         gs[a, a] = -np.inf
         gb[a] |= gb[b]
         gb[:, a] = gb[a]
+        gv[a] |= gv[b]
+        gv[:, a] = gv[a]
         size[a] += size[b]
         alive[b] = False
         members[a].extend(members[b])
@@ -204,7 +211,8 @@ def _semantic_groups(
     cos = np.einsum("ij,ij->i", vectors[a], vectors[b])
     ok = np.array(
         [
-            not cannot_link(int(x), int(y), feats, float(c), cfg.max_days_apart, cfg.paraphrase)
+            vouched(int(x), int(y), feats, float(c), cfg.paraphrase)
+            and not cannot_link(int(x), int(y), feats, cfg.max_days_apart)
             for x, y, c in zip(a, b, cos, strict=True)
         ],
         dtype=bool,
@@ -250,11 +258,12 @@ def _verify_block(
 ) -> list[list[int]]:
     members = np.array([i for k in block for i in atoms[k]], dtype=np.int64)
     local = {int(i): x for x, i in enumerate(members)}
-    sim, bad = _dense_block(members, feats, vectors, items, cfg)
+    sim, bad, ok = _dense_block(members, feats, vectors, cfg)
     # Link-joined atoms are fixed units; similarity inside them is not questioned.
     units = [[local[i] for i in atoms[k]] for k in block]
     for u in units:
         bad[np.ix_(u, u)] = False
+        ok[np.ix_(u, u)] = True
         sim[np.ix_(u, u)] = np.maximum(sim[np.ix_(u, u)], 1.0)
     unit_of = np.empty(len(members), dtype=np.int64)
     for k, u in enumerate(units):
@@ -264,7 +273,7 @@ def _verify_block(
     verified: list[list[int]] = []
     for prop in proposals:
         prop_units = sorted({int(unit_of[x]) for x in prop})
-        verified.extend(_average_link([units[u] for u in prop_units], sim, bad, tau))
+        verified.extend(_average_link([units[u] for u in prop_units], sim, bad, ok, tau))
     seen: set[int] = set()
     starts = []
     for grp in verified:
@@ -272,7 +281,7 @@ def _verify_block(
         if us:
             seen.update(us)
             starts.append([x for u in us for x in units[u]])
-    merged = _average_link(starts, sim, bad, tau)
+    merged = _average_link(starts, sim, bad, ok, tau)
     out: list[list[int]] = []
     for grp in merged:
         floor = cfg.medoid_floor or tau

@@ -193,18 +193,19 @@ def versions_clash(feats: Features, a: int, b: int) -> bool:
     return any(not (va[k] & vb[k]) for k in va.keys() & vb.keys())
 
 
-def cannot_link(
-    a: int, b: int, feats: Features, cos: float, max_days: float, paraphrase: float
-) -> bool:
-    """Pairs that similarity alone must never join.
-
-    Without a shared distinctive word only a near-paraphrase (cosine >= `paraphrase`) may merge.
-    """
+def cannot_link(a: int, b: int, feats: Features, max_days: float) -> bool:
+    """Pairs that similarity must never join: one channel, too far apart in time, clashing versions."""
     ca, cb = feats.channels[a], feats.channels[b]
     if ca and ca == cb:
         return True
     if max_days > 0 and abs(feats.times[a] - feats.times[b]) > max_days * 86400.0:
         return True
-    if versions_clash(feats, a, b):
-        return True
-    return cos < paraphrase and not distinctive(feats, a, b)
+    return versions_clash(feats, a, b)
+
+
+def vouched(a: int, b: int, feats: Features, cos: float, paraphrase: float) -> bool:
+    """Is there evidence beyond topic that a and b are one story: a shared rare word or a paraphrase?
+
+    Two groups merge only through at least one vouched pair; similarity alone is topic, not identity.
+    """
+    return cos >= paraphrase or distinctive(feats, a, b)

@@ -93,7 +93,7 @@ def safe_url(url: str) -> str:
 def short_link(url: str, limit: int = 48) -> str:
     parts = urlsplit(url)
     host = (parts.hostname or "").removeprefix("www.")
-    label = host + parts.path.rstrip("/")
+    label = host + parts.path.rstrip("/") + (f"?{parts.query}" if parts.query else "")
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 

@@ -114,10 +114,10 @@ def take_all(issue: Issue, cfg: Config, out: Path) -> list[Path]:
     cfg = dataclasses.replace(cfg, archive=dataclasses.replace(cfg.archive, path=str(site.resolve())))
     page = write_issue(issue, cfg)
     return [
-        screenshot(email, out / "email-375.png", 375, 4200),
-        screenshot(email, out / "email-800.png", 800, 3400),
-        screenshot(page, out / "issue-375.png", 375, 3000),
-        screenshot(page, out / "issue-1024.png", 1024, 2600),
+        screenshot(email, out / "email-375.png", 375, 7600),
+        screenshot(email, out / "email-800.png", 800, 5200),
+        screenshot(page, out / "issue-375.png", 375, 7000),
+        screenshot(page, out / "issue-1024.png", 1024, 4600),
         screenshot(site / "index.html", out / "index-800.png", 800, 600),
     ]
 

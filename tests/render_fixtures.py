@@ -221,6 +221,11 @@ def sample_health() -> tuple[SourceResult, ...]:
     )
 
 
+def _title(week: str, lead: str) -> str:
+    """Like the pipeline's issue_title: the lead headline, cut at 70 characters."""
+    return f"digest {week}: " + (lead if len(lead) <= 70 else lead[:69].rstrip() + "…")
+
+
 def sample_issue(week: str = WEEK, built_at: datetime = BUILT, stories: int = 10) -> Issue:
     from digest.weeks import week_window
 
@@ -228,7 +233,7 @@ def sample_issue(week: str = WEEK, built_at: datetime = BUILT, stories: int = 10
     chosen = sample_stories()[:stories]
     return Issue(
         week=week,
-        title=f"digest {week}: {chosen[0].story.headline if chosen else 'a quiet week'}"[:90],
+        title=_title(week, chosen[0].story.headline if chosen else "a quiet week"),
         stories=chosen,
         health=sample_health(),
         built_at=built_at,

@@ -24,10 +24,8 @@ def stub() -> Iterator[StubServer]:
     yield from stub_server()
 
 
-def source(server: StubServer, **kw: object) -> ArxivSource:
-    cfg = ArxivConfig(api_url=server.url + PATH, delay_s=0.0, page_size=100, **kw)  # type: ignore[arg-type]
-    http = kw.pop("http", HTTP) if "http" in kw else HTTP
-    return ArxivSource(cfg, http)  # type: ignore[arg-type]
+def source(server: StubServer) -> ArxivSource:
+    return ArxivSource(ArxivConfig(api_url=server.url + PATH, delay_s=0.0, page_size=100), HTTP)
 
 
 def synthetic(total: int) -> Callable[[Seen], Reply]:
