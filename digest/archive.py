@@ -17,7 +17,15 @@ from typing import Any
 from digest.config import Config
 from digest.errors import InputError, StorageError
 from digest.models import Issue
-from digest.render import WEEK_RE, IssueSummary, render_feed, render_index, render_issue_page
+from digest.render import (
+    WEEK_RE,
+    IssueSummary,
+    date_range,
+    render_feed,
+    render_index,
+    render_issue_page,
+    safe_url,
+)
 from digest.serialize import issue_to_dict
 
 
@@ -26,7 +34,7 @@ def archive_dir(cfg: Config) -> Path:
 
 
 def write_atomic(path: Path, data: str) -> bool:
-    """Write `data` to `path` through a temp file in the same folder; False when the bytes were already there."""
+    """Write `path` via a temp file beside it and os.replace; False when the bytes were already there."""
     raw = data.encode("utf-8")
     try:
         if path.is_file() and path.read_bytes() == raw:
@@ -66,9 +74,7 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
-def write_issue(
-    issue: Issue, cfg: Config, *, final: bool | None = None, now: datetime | None = None
-) -> Path:
+def write_issue(issue: Issue, cfg: Config, *, final: bool | None = None, now: datetime | None = None) -> Path:
     """Write the issue's page and issue.json, then rebuild index.html and feed.xml; returns the page path.
 
     `final` decides whether the issue enters the Atom feed (readers never refresh an entry). By default an
@@ -82,8 +88,11 @@ def write_issue(
     is_final = _is_final(issue, previous, final, now or datetime.now(timezone.utc))
     payload = {**issue_to_dict(issue), "final": is_final}
     page = folder / "index.html"
-    write_atomic(page, render_issue_page(issue, cfg))
-    write_atomic(folder / "issue.json", json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    archived = {p.parent.name for p in root.glob("*/issue.json")} | {issue.week}
+    write_atomic(page, render_issue_page(issue, cfg, archived=archived))
+    write_atomic(
+        folder / "issue.json", json.dumps(payload, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    )
     rebuild(cfg)
     return page
 
@@ -112,14 +121,17 @@ def _summary(data: dict[str, Any], where: Path) -> IssueSummary:
             path=f"{week}/index.html",
             final=bool(data.get("final", True)),
             headlines=headlines,
+            span=date_range(
+                datetime.fromisoformat(str(data["start"])), datetime.fromisoformat(str(data["end"]))
+            ),
         )
     except (KeyError, TypeError, ValueError) as e:
-        raise StorageError(f"{where}: not a digest issue.json (bad or missing {e}); fix or delete it") from None
+        raise StorageError(
+            f"{where}: not a digest issue.json (bad or missing {e}); fix or delete it"
+        ) from None
 
 
 def _lead_url(story: dict[str, Any]) -> str:
-    from digest.render import safe_url
-
     items = story.get("items") or []
     lead = next((i for i in items if i.get("id") == story.get("lead")), items[0] if items else {})
     return safe_url(str(lead.get("url") or ""))

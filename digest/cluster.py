@@ -1,15 +1,18 @@
 """One story, one entry: link joins first, then hdbscan proposals verified pair by pair; pure.
 
-1. Deterministic joins (union-find): same canonical URL, arXiv id or DOI, or one item links to another.
-2. Similarity S = w·cosine(embeddings) + (1-w)·tf-idf cosine of title-focused tokens (IDF over the batch,
-   so shared rare names such as "opus_4.6" weigh most). Topical closeness alone is not story identity.
+1. Deterministic joins (union-find): same canonical URL, arXiv id or DOI, or one item links to another
+   (a roundup linking more than `max_refs` things joins nothing; a paper citing a paper is not joined).
+2. Similarity S = w·cosine(embeddings) + (1-w)·tf-idf cosine of title-focused tokens (IDF over the batch).
 3. Cannot-links, never overridden by similarity: same channel (two arXiv papers, two posts of one
-   subreddit/feed/account), more than `max_days_apart` apart, the same product name with different
-   versions ("GPT-5.2" vs "GPT-5.3"), or no shared distinctive token at all.
-4. Allowed pairs with S >= threshold form a sparse graph; each component is handed to hdbscan (over the
-   precomputed distance 1-S), whose groups and noise are then merged by constrained average linkage,
-   so no two members of a story are far apart (the chaining guard), and finally trimmed to members
-   close enough to the group's medoid. hdbscan "noise" is a story of its own, never a dropped item.
+   subreddit/feed/account), more than `max_days_apart` apart, one product name with different versions
+   ("GPT-5.2" vs "GPT-5.3"). Topic is not identity, so a merge also needs a vouched pair: a shared
+   *coherent* word (its items are much more alike than the batch: "opus_4.6", not "claude") or a
+   paraphrase-level cosine; a post joins a paper only if it names the paper.
+4. Candidate pairs (sharing a coherent word, or paraphrases; sparse, no n×n matrix) with S >= threshold
+   form a graph; each component (cut to `max_group` items) goes to hdbscan over 1-S, whose proposals are
+   verified by constrained average linkage (the chaining guard: mean similarity >= threshold, no
+   cannot-link, one vouched pair), then trimmed to units close enough to the group's medoid.
+   hdbscan "noise" is a story of its own, never a dropped item.
 """
 
 from __future__ import annotations
@@ -23,87 +26,55 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from digest.cluster_text import Features, build_features, cannot_link, channel, vouched
+from digest.cluster_text import (
+    Features,
+    block_constraints,
+    build_features,
+    channel,
+    link_joins,
+    pair_constraints,
+)
 from digest.config import ClusterConfig, Config
 from digest.errors import InputError
-from digest.models import Item
-from digest.models import Story
+from digest.models import Item, Story
 
 # Tuned on the UCI dev headlines and by eye on the W06 replay world (see the module docstring).
 DEFAULT_SIMILARITY = 0.25
+# Below three items hdbscan has nothing to propose; average linkage settles such blocks exactly.
+HDBSCAN_MIN_BLOCK = 3
 _PRIORITY = {"arxiv": 0, "rss": 1, "blog": 1, "hn": 2, "youtube": 3, "reddit": 4, "x": 5}
 
 
-class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
+def _candidate_pairs(
+    feats: Features, vectors: np.ndarray, paraphrase: float, chunk: int = 1024
+) -> np.ndarray:
+    """Every pair that could be vouched for: it shares a coherent word, or its cosine is a paraphrase's.
 
-    def find(self, a: int) -> int:
-        while self.parent[a] != a:
-            self.parent[a] = self.parent[self.parent[a]]
-            a = self.parent[a]
-        return a
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-    def groups(self) -> list[list[int]]:
-        out: dict[int, list[int]] = {}
-        for i in range(len(self.parent)):
-            out.setdefault(self.find(i), []).append(i)
-        return list(out.values())
-
-
-def link_joins(feats: Features, max_refs: int) -> _UnionFind:
-    """Union items that share an identity (URL, arXiv id, DOI) or where one references another's."""
-    n = len(feats.ids)
-    uf = _UnionFind(n)
-    owner: dict[str, int] = {}
-    for i, own in enumerate(feats.ids):
-        for key in own:
-            if key in owner:
-                uf.union(owner[key], i)
-            else:
-                owner[key] = i
-    for i, refs in enumerate(feats.refs):
-        # A roundup that points at many things is not any one of those stories.
-        if len(refs) > max_refs:
-            continue
-        for key in refs:
-            if key in owner:
-                uf.union(owner[key], i)
-    return uf
-
-
-def _top_pairs(vectors: np.ndarray, k: int, floor: float, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
-    """The k nearest neighbours of every row above a cosine floor, in chunks (no n×n matrix)."""
+    Exact (no top-k cut) and sparse: coherent words are rare by construction, and the cosine test runs
+    in row chunks, so no n×n matrix is ever held.
+    """
+    shared = sparse.triu(feats.coherent @ feats.coherent.T, k=1).tocoo()
+    parts = [np.stack([shared.row, shared.col], axis=1).astype(np.int64)]
     n = vectors.shape[0]
-    k = min(k, n - 1)
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    if k <= 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     for start in range(0, n, chunk):
-        block = vectors[start : start + chunk] @ vectors.T
-        idx = np.arange(start, min(start + chunk, n))
-        block[idx - start, idx] = -1.0
-        top = np.argpartition(-block, k - 1, axis=1)[:, :k] if k < n - 1 else np.argsort(-block, axis=1)[:, :k]
-        vals = np.take_along_axis(block, top, axis=1)
-        keep = vals >= floor
-        rows.append(np.repeat(idx, k)[keep.ravel()])
-        cols.append(top.ravel()[keep.ravel()])
-    r, c = np.concatenate(rows), np.concatenate(cols)
-    lo, hi = np.minimum(r, c), np.maximum(r, c)
-    pairs = np.unique(np.stack([lo, hi], axis=1), axis=0)
-    return pairs[:, 0], pairs[:, 1]
+        block = vectors[start : start + chunk] @ vectors[start:].T
+        r, c = np.nonzero(np.triu(block >= paraphrase, k=1))
+        parts.append(np.stack([r + start, c + start], axis=1).astype(np.int64))
+    pairs = np.concatenate(parts)
+    return np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
 
 
-def _similarity(feats: Features, vectors: np.ndarray, a: np.ndarray, b: np.ndarray, w: float) -> np.ndarray:
-    cos = np.einsum("ij,ij->i", vectors[a], vectors[b])
-    lex = np.asarray(feats.tfidf[a].multiply(feats.tfidf[b]).sum(axis=1)).ravel()
-    return (w * cos + (1.0 - w) * lex).astype(np.float32)
+def _similarity(
+    feats: Features, vectors: np.ndarray, a: np.ndarray, b: np.ndarray, w: float, chunk: int = 8192
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cosine and combined similarity of aligned pairs, in chunks so memory stays flat."""
+    cos = np.empty(len(a), dtype=np.float32)
+    lex = np.empty(len(a), dtype=np.float32)
+    for k in range(0, len(a), chunk):
+        x, y = a[k : k + chunk], b[k : k + chunk]
+        cos[k : k + chunk] = np.einsum("ij,ij->i", vectors[x], vectors[y])
+        lex[k : k + chunk] = np.asarray(feats.tfidf[x].multiply(feats.tfidf[y]).sum(axis=1)).ravel()
+    return cos, (w * cos + (1.0 - w) * lex).astype(np.float32)
 
 
 def _dense_block(
@@ -115,34 +86,36 @@ def _dense_block(
     w = cfg.lexical_weight
     cos = v @ v.T
     sim = w * cos + (1.0 - w) * (t @ t.T).toarray()
-    m = len(members)
-    bad = np.zeros((m, m), dtype=bool)
-    ok = np.zeros((m, m), dtype=bool)
-    for x in range(m):
-        for y in range(x + 1, m):
-            a, b = int(members[x]), int(members[y])
-            bad[x, y] = bad[y, x] = cannot_link(a, b, feats, cfg.max_days_apart)
-            ok[x, y] = ok[y, x] = vouched(a, b, feats, float(cos[x, y]), cfg.paraphrase)
+    bad, ok = block_constraints(feats, members, cos, cfg.max_days_apart, cfg.paraphrase)
     return sim.astype(np.float64), bad, ok
 
 
 def _average_link(
-    groups: list[list[int]], sim: np.ndarray, bad: np.ndarray, ok: np.ndarray, tau: float
+    groups: list[list[int]], sim: np.ndarray, bad: np.ndarray, ok: np.ndarray, tau: float, floor: float
 ) -> list[list[int]]:
     """Constrained average linkage over starting groups (Lance-Williams updates on group means).
 
-    A merge needs mean similarity >= tau, no cannot-link between the groups, and one vouched pair.
+    A merge needs mean similarity >= tau, every cross pair >= floor (no chains of strangers), no
+    cannot-link between the groups, and at least one vouched pair.
     """
     g = len(groups)
     size = np.array([len(x) for x in groups], dtype=np.float64)
-    gs = np.array([[sim[np.ix_(a, b)].mean() for b in groups] for a in groups], dtype=np.float64)
-    gb = np.array([[bool(bad[np.ix_(a, b)].any()) for b in groups] for a in groups])
-    gv = np.array([[bool(ok[np.ix_(a, b)].any()) for b in groups] for a in groups])
+    order = np.array([i for grp in groups for i in grp], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(size[:-1])]).astype(np.int64)
+
+    def reduce(mat: np.ndarray, op: np.ufunc) -> np.ndarray:
+        sub = mat[np.ix_(order, order)]
+        return np.asarray(op.reduceat(op.reduceat(sub, starts, axis=0), starts, axis=1))
+
+    gs = reduce(sim, np.add) / np.outer(size, size)
+    gb = reduce(bad.astype(np.int64), np.add) > 0
+    gv = reduce(ok.astype(np.int64), np.add) > 0
+    gm = reduce(sim, np.minimum)
     alive = np.ones(g, dtype=bool)
     members = [list(x) for x in groups]
     np.fill_diagonal(gs, -np.inf)
     while True:
-        score = np.where(gb | ~gv | ~alive[:, None] | ~alive[None, :], -np.inf, gs)
+        score = np.where(gb | ~gv | (gm < floor) | ~alive[:, None] | ~alive[None, :], -np.inf, gs)
         a, b = divmod(int(np.argmax(score)), g)
         if not np.isfinite(score[a, b]) or score[a, b] < tau:
             break
@@ -153,27 +126,36 @@ def _average_link(
         gb[:, a] = gb[a]
         gv[a] |= gv[b]
         gv[:, a] = gv[a]
+        gm[a] = np.minimum(gm[a], gm[b])
+        gm[:, a] = gm[a]
         size[a] += size[b]
         alive[b] = False
         members[a].extend(members[b])
     return [members[k] for k in range(g) if alive[k]]
 
 
-def _medoid_trim(group: list[int], sim: np.ndarray, floor: float) -> list[list[int]]:
-    """Split off members not close enough to the group's medoid; each becomes its own story."""
+def _medoid_trim(group: list[int], sim: np.ndarray, unit_of: np.ndarray, floor: float) -> list[list[int]]:
+    """Split off link-joined units with no member close enough to the group's medoid (own stories then)."""
     if len(group) < 3:
         return [group]
     sub = sim[np.ix_(group, group)]
     medoid = int(np.argmax(sub.sum(axis=1)))
-    keep = [x for k, x in enumerate(group) if k == medoid or sub[medoid, k] >= floor]
-    rest = [[x] for x in group if x not in keep]
-    return [keep, *rest]
+    close: dict[int, bool] = {}
+    for k, x in enumerate(group):
+        u = int(unit_of[x])
+        close[u] = close.get(u, False) or k == medoid or bool(sub[medoid, k] >= floor)
+    keep = [x for x in group if close[int(unit_of[x])]]
+    rest: dict[int, list[int]] = {}
+    for x in group:
+        if not close[int(unit_of[x])]:
+            rest.setdefault(int(unit_of[x]), []).append(x)
+    return [keep, *rest.values()]
 
 
 def _hdbscan_groups(sim: np.ndarray, bad: np.ndarray, min_size: int) -> list[list[int]]:
     """hdbscan proposals over 1-S (cannot-links pushed far apart); noise points come back as singletons."""
     m = sim.shape[0]
-    if m < 3:
+    if m < HDBSCAN_MIN_BLOCK:
         return [[k] for k in range(m)]
     import hdbscan  # lazy: a heavy import most commands never need
 
@@ -202,49 +184,54 @@ def _semantic_groups(
     atom_of = np.empty(n, dtype=np.int64)
     for k, atom in enumerate(atoms):
         atom_of[atom] = k
-    a, b = _top_pairs(vectors, cfg.neighbours, cfg.cosine_floor)
+    pairs = _candidate_pairs(feats, vectors, cfg.paraphrase)
+    a, b = pairs[:, 0], pairs[:, 1]
     cross = atom_of[a] != atom_of[b]
     a, b = a[cross], b[cross]
-    s = _similarity(feats, vectors, a, b, cfg.lexical_weight)
+    cos, s = _similarity(feats, vectors, a, b, cfg.lexical_weight)
     keep = s >= tau
-    a, b, s = a[keep], b[keep], s[keep]
-    cos = np.einsum("ij,ij->i", vectors[a], vectors[b])
-    ok = np.array(
-        [
-            vouched(int(x), int(y), feats, float(c), cfg.paraphrase)
-            and not cannot_link(int(x), int(y), feats, cfg.max_days_apart)
-            for x, y, c in zip(a, b, cos, strict=True)
-        ],
-        dtype=bool,
-    )
-    if len(ok):
-        a, b, s = a[ok], b[ok], s[ok]
-    na = len(atoms)
-    graph = sparse.coo_matrix((s, (atom_of[a], atom_of[b])), shape=(na, na))
-    ncomp, comp = connected_components(graph, directed=False)
+    a, b, s, cos = a[keep], b[keep], s[keep], cos[keep]
+    ok = pair_constraints(feats, a, b, cos, cfg.max_days_apart, cfg.paraphrase)
+    a, b, s = a[ok], b[ok], s[ok]
+    sizes = np.array([len(x) for x in atoms], dtype=np.int64)
     out: list[list[int]] = []
-    for c in range(ncomp):
-        comp_atoms = np.flatnonzero(comp == c)
+    for comp_atoms in _bounded_components(atom_of[a], atom_of[b], s, sizes, cfg.max_group):
         if len(comp_atoms) == 1:
             out.append(list(atoms[comp_atoms[0]]))
-            continue
-        for block in _blocks(comp_atoms, atoms, items, cfg.max_group):
-            out.extend(_verify_block(block, atoms, feats, vectors, items, cfg, tau))
+        else:
+            out.extend(_verify_block(comp_atoms.tolist(), atoms, feats, vectors, cfg, tau))
     return out
 
 
-def _blocks(comp_atoms: np.ndarray, atoms: list[list[int]], items: Sequence[Item], cap: int) -> list[list[int]]:
-    """Cut an oversized component into time-ordered blocks so dense work stays bounded."""
-    order = sorted(comp_atoms.tolist(), key=lambda k: min(items[i].published for i in atoms[k]))
-    blocks: list[list[int]] = [[]]
-    count = 0
-    for k in order:
-        if count + len(atoms[k]) > cap and blocks[-1]:
-            blocks.append([])
-            count = 0
-        blocks[-1].append(k)
-        count += len(atoms[k])
-    return blocks
+def _bounded_components(
+    ea: np.ndarray, eb: np.ndarray, es: np.ndarray, sizes: np.ndarray, cap: int
+) -> list[np.ndarray]:
+    """Connected components of the candidate graph, none holding more than `cap` items.
+
+    An oversized component loses its weaker half of edges until it falls apart; the strongest
+    evidence stays together, and dense work per block stays bounded.
+    """
+    todo = [(np.arange(len(sizes)), ea, eb, es)]
+    done: list[np.ndarray] = []
+    while todo:
+        sub, a, b, s = todo.pop()
+        local = np.full(len(sizes), -1, dtype=np.int64)
+        local[sub] = np.arange(len(sub))
+        graph = sparse.coo_matrix((np.ones(len(a)), (local[a], local[b])), shape=(len(sub), len(sub)))
+        _, comp = connected_components(graph, directed=False)
+        order = np.argsort(comp, kind="stable")
+        bounds = np.flatnonzero(np.diff(comp[order])) + 1
+        edge_comp = comp[local[a]]
+        for group in np.split(order, bounds):
+            members = sub[group]
+            if sizes[members].sum() <= cap or len(members) == 1:
+                done.append(members)
+                continue
+            mask = edge_comp == comp[group[0]]
+            ca, cb, cs = a[mask], b[mask], s[mask]
+            keep = cs > np.median(cs)
+            todo.append((members, ca[keep], cb[keep], cs[keep]))
+    return done
 
 
 def _verify_block(
@@ -252,7 +239,6 @@ def _verify_block(
     atoms: list[list[int]],
     feats: Features,
     vectors: np.ndarray,
-    items: Sequence[Item],
     cfg: ClusterConfig,
     tau: float,
 ) -> list[list[int]]:
@@ -273,7 +259,7 @@ def _verify_block(
     verified: list[list[int]] = []
     for prop in proposals:
         prop_units = sorted({int(unit_of[x]) for x in prop})
-        verified.extend(_average_link([units[u] for u in prop_units], sim, bad, ok, tau))
+        verified.extend(_average_link([units[u] for u in prop_units], sim, bad, ok, tau, cfg.pair_floor))
     seen: set[int] = set()
     starts = []
     for grp in verified:
@@ -281,11 +267,10 @@ def _verify_block(
         if us:
             seen.update(us)
             starts.append([x for u in us for x in units[u]])
-    merged = _average_link(starts, sim, bad, ok, tau)
+    merged = _average_link(starts, sim, bad, ok, tau, cfg.pair_floor)
     out: list[list[int]] = []
     for grp in merged:
-        floor = cfg.medoid_floor or tau
-        for part in _medoid_trim(grp, sim, floor):
+        for part in _medoid_trim(grp, sim, unit_of, cfg.medoid_floor):
             out.append([int(members[x]) for x in part])
     return out
 
@@ -314,7 +299,7 @@ def cluster(items: Sequence[Item], vectors: np.ndarray, cfg: ClusterConfig) -> l
     vectors = np.asarray(vectors, dtype=np.float32)
     if vectors.shape[0] != len(items):
         raise ValueError(f"cluster: {len(items)} items but {vectors.shape[0]} vectors")
-    feats = build_features(items)
+    feats = build_features(items, vectors)
     uf = link_joins(feats, cfg.max_refs)
     atoms = uf.groups()
     groups = _semantic_groups(atoms, feats, vectors, items, cfg)

@@ -5,6 +5,7 @@ Split from cluster.py to keep both small; pure functions of the items.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,8 +18,14 @@ from digest.models import Item
 from digest.urls import arxiv_ids, canonical_url, dois
 
 LEAD_CHARS = 240
+
+
 # Words that carry no story identity, on top of a small English stop list.
-_STOP = frozenset(
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_STOP = _wordset(
     """a about after again against all also am an and any are as at be because been before being between
     both but by can could did do does doing down during each few for from further had has have having he
     her here hers him his how i if in into is it its itself just me more most my new no nor not now of off
@@ -26,18 +33,19 @@ _STOP = frozenset(
     these they this those through to too under until up very was we were what when where which while who
     whom why will with would you your yours vs via get got one two first last week today year years day
     says said say using use used make makes made like just how what why new now i'm it's don't can't
-    """.split()
+    """
 )
-_MONTHS = frozenset(
+_MONTHS = _wordset(
     "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july august "
-    "september october november december monday tuesday wednesday thursday friday saturday sunday".split()
+    "september october november december monday tuesday wednesday thursday friday saturday sunday"
 )
-_NOT_NAMES = _MONTHS | frozenset(
+_NOT_NAMES = _MONTHS | _wordset(
     "top day week part chapter section step level page season episode vol volume issue round phase no number "
-    "the a an in on at of for and or with by to from".split()
+    "the a an in on at of for and or with by to from"
 )
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9+#]*(?:[.\-_/][A-Za-z0-9+#]+)*")
 _VERSION = re.compile(r"\b([A-Za-z][A-Za-z]+)[\s\-]?v?(\d+(?:\.\d+)*)(?![\d.]*%)")
+_SPLIT = re.compile(r"[-/]")
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')\]]+")
 _NO_FEED_SINGLE = frozenset({"hn"})  # sources that are one front page: same source = same channel
 
@@ -47,12 +55,14 @@ class Features:
     ids: list[set[str]]  # identity keys: canonical URL, arXiv id, DOI of the item itself
     refs: list[set[str]]  # keys the item points at (links, ids in its text)
     tfidf: sparse.csr_matrix  # l2-normalised, IDF over the batch
-    names: list[frozenset[str]]  # name-like tokens (capitalised, digits, acronyms, CamelCase)
-    words: list[frozenset[str]]  # every content token
+    coherent: sparse.csr_matrix  # item × word, 1 where the word is coherent enough to vouch
+    words: sparse.csr_matrix  # item × word, 1 where the item has the word
+    paper_names: sparse.csr_matrix  # item × word: a paper's own name ("PersonaPlex: …")
     versions: list[dict[str, frozenset[str]]]  # "gpt" → {"5.3"}; a name with different versions differs
-    channels: list[str]
+    channels: np.ndarray  # int code per channel, -1 = unknown
+    arxiv: np.ndarray  # bool: the item is a paper
     times: np.ndarray  # seconds since epoch
-    df: dict[str, int]
+    kappa: float  # coherence a shared word needs to vouch for a pair (batch baseline + margin)
 
 
 def channel(item: Item) -> str:
@@ -71,6 +81,7 @@ def channel(item: Item) -> str:
     return ""
 
 
+@functools.lru_cache(maxsize=65536)
 def _url_key(url: str) -> str:
     c = canonical_url(url)
     # A bare homepage is not a story.
@@ -108,34 +119,23 @@ def _text(item: Item) -> str:
     return f"{title}. {body[:LEAD_CHARS]}" if body else title
 
 
-def tokens(text: str) -> tuple[list[str], set[str]]:
-    """Content tokens (lower-cased, light plural stemming, name+version joined) and the name tokens."""
+def tokens(text: str) -> list[str]:
+    """Content tokens: lower-cased, light plural stemming, hyphen parts, and name+version joined
+    ("Opus 4.6", "Opus-4.6" and "opus 4.6" all give "opus_4.6")."""
     out: list[str] = []
-    names: set[str] = set()
-    raw = _TOKEN.findall(text.replace("'s ", " ").replace("’s ", " "))
-    for pos, tok in enumerate(raw):
-        low = tok.lower()
-        if low in _STOP or (len(low) < 2 and not low.isdigit()):
+    for tok in _TOKEN.findall(text.replace("'s ", " ").replace("’s ", " ").lower()):
+        if tok in _STOP or (len(tok) < 2 and not tok.isdigit()):
             continue
-        if len(low) > 4 and low.endswith("s") and not low.endswith(("ss", "us", "is")) and low.isalpha():
-            low = low[:-1]
-        out.append(low)
-        has_digit = any(ch.isdigit() for ch in tok)
-        capital = tok[0].isupper() and low not in _NOT_NAMES
-        acronym = tok.isupper() and len(tok) >= 2
-        camel = any(ch.isupper() for ch in tok[1:]) and any(ch.islower() for ch in tok)
-        if (has_digit and not tok.isdigit()) or capital or acronym or camel:
-            names.add(low)
-        if "-" in low or "/" in low:
-            out.extend(p for p in re.split(r"[-/]", low) if len(p) > 1 and p not in _STOP)
+        if len(tok) > 4 and tok[-1] == "s" and tok[-2] not in "sui" and tok.isalpha():
+            tok = tok[:-1]
+        out.append(tok)
+        if "-" in tok or "/" in tok:
+            out.extend(p for p in _SPLIT.split(tok) if len(p) > 1 and p not in _STOP)
     for m in _VERSION.finditer(text):
-        name, ver = m.group(1).lower(), m.group(2)
-        if name in _STOP or name in _NOT_NAMES:
-            continue
-        joined = f"{name}_{ver}"
-        out.append(joined)
-        names.add(joined)
-    return out, names
+        name = m.group(1).lower()
+        if name not in _STOP and name not in _NOT_NAMES:
+            out.append(f"{name}_{m.group(2)}")
+    return out
 
 
 def _versions(text: str) -> dict[str, frozenset[str]]:
@@ -148,43 +148,101 @@ def _versions(text: str) -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in found.items()}
 
 
-def build_features(items: Sequence[Item]) -> Features:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    ids, refs, docs, names, versions = [], [], [], [], []
+def build_features(items: Sequence[Item], vectors: np.ndarray) -> Features:
+    ids, refs, docs, versions, papers = [], [], [], [], []
     for item in items:
         i, r = _identity(item)
         ids.append(i)
         refs.append(r)
         text = _text(item)
-        toks, nm = tokens(text)
-        docs.append(toks)
-        names.append(frozenset(nm))
+        docs.append(tokens(text))
         versions.append(_versions(text))
-    df: dict[str, int] = {}
-    for d in docs:
-        for t in set(d):
-            df[t] = df.get(t, 0) + 1
-    if any(docs):
-        vec = TfidfVectorizer(analyzer=lambda d: d, sublinear_tf=True, norm="l2")
-        tfidf = sparse.csr_matrix(vec.fit_transform(docs), dtype=np.float32)
-    else:
-        tfidf = sparse.csr_matrix((len(items), 1), dtype=np.float32)
+        papers.append(_paper_name(item))
+    n = len(items)
+    kappa = max(COHERENCE_MIN, _baseline(vectors) + COHERENCE_MARGIN)
+    tfidf, vocab = _tfidf(docs)
+    words = tfidf.copy()
+    words.data[:] = 1.0
+    coh = _coherence(words, vectors)
+    coherent = sparse.csr_matrix(words.multiply((coh >= kappa).astype(np.float32)[None, :]))
+    coherent.eliminate_zeros()
+    rows = [k for k, p in enumerate(papers) for t in p if t in vocab]
+    cols = [vocab[t] for p in papers for t in p if t in vocab]
+    paper_names = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, max(1, len(vocab)))
+    )
+    names = [channel(i) for i in items]
+    codes = {c: k for k, c in enumerate(sorted(set(names) - {""}))}
+    chan = np.array([codes.get(c, -1) for c in names], dtype=np.int64)
+    arxiv = np.array([c == "arxiv" for c in names], dtype=bool)
     times = np.array([i.published.timestamp() for i in items], dtype=np.float64)
-    words = [frozenset(d) for d in docs]
-    return Features(ids, refs, tfidf, names, words, versions, [channel(i) for i in items], times, df)
+    return Features(ids, refs, tfidf, coherent, words, paper_names, versions, chan, arxiv, times, kappa)
 
 
-RARE_SHARE = 0.05
+def _tfidf(docs: list[list[str]]) -> tuple[sparse.csr_matrix, dict[str, int]]:
+    """Sublinear tf × smoothed idf over the batch, rows l2-normalised (sklearn's TfidfVectorizer maths)."""
+    vocab: dict[str, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    for r, doc in enumerate(docs):
+        counts: dict[int, int] = {}
+        for t in doc:
+            k = vocab.setdefault(t, len(vocab))
+            counts[k] = counts.get(k, 0) + 1
+        rows.extend([r] * len(counts))
+        cols.extend(counts)
+        vals.extend(1.0 + np.log(list(counts.values())) if counts else [])
+    n = len(docs)
+    m = sparse.csr_matrix((np.asarray(vals, np.float32), (rows, cols)), shape=(n, max(1, len(vocab))))
+    df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=m.shape[1])
+    idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+    m = sparse.csr_matrix(m.multiply(idf[None, :]))
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    m = sparse.csr_matrix(sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ m, dtype=np.float32)
+    return m, vocab
 
 
-def distinctive(feats: Features, a: int, b: int) -> bool:
-    """Do a and b share a word few items have (a product, model, company, place, number)?"""
-    shared = feats.words[a] & feats.words[b]
-    if not shared:
-        return False
-    cap = max(3, int(RARE_SHARE * len(feats.ids)))
-    return any(feats.df.get(t, 0) <= cap for t in shared)
+def _baseline(vectors: np.ndarray) -> float:
+    """Mean cosine of two random items of the batch: how topical the whole batch already is."""
+    n = vectors.shape[0]
+    if n < 2:
+        return 0.0
+    total = vectors.astype(np.float64).sum(axis=0)
+    return float((total @ total - n) / (n * (n - 1)))
+
+
+def _paper_name(item: Item) -> frozenset[str]:
+    """The name a paper goes by: the title part before a colon or dash, when short."""
+    if item.source != "arxiv":
+        return frozenset()
+    head = re.split(r":|\s[—–-]\s", item.title, maxsplit=1)
+    if len(head) < 2 or len(head[0].split()) > 4:
+        return frozenset()
+    return frozenset(t for t in tokens(head[0]) if t not in _STOP)
+
+
+def _coherence(words: sparse.csr_matrix, vectors: np.ndarray) -> np.ndarray:
+    """Mean pairwise cosine of the items containing each word, from sums of unit vectors (no pairs).
+
+    A story's own words ("opus_4.6", "sbarro") gather items that say the same thing; topic words
+    ("claude", "code", "agent") gather items that do not. This separates them at any batch size.
+    """
+    df = np.asarray(words.sum(axis=0)).ravel()
+    sums = np.asarray(words.T @ vectors.astype(np.float32))
+    sq = np.einsum("ij,ij->i", sums, sums)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        coh = np.where(df > 1, (sq - df) / np.maximum(df * (df - 1), 1), 0.0)
+    # A word only two items share is measured on one pair: it must clear a higher bar than a word
+    # that many items share ("grid" in two unrelated CSS questions vs "voxtral" in two launch posts).
+    return np.where(df == 2, coh - SINGLE_PAIR_PENALTY, coh)
+
+
+# A word vouches for a pair when its items are this much more alike than two random items of the batch:
+# in an all-AI week "claude" is topic, not story; a floor keeps tiny or scattered batches strict.
+COHERENCE_MARGIN = 0.3
+COHERENCE_MIN = 0.45
+SINGLE_PAIR_PENALTY = 0.1
 
 
 def versions_clash(feats: Features, a: int, b: int) -> bool:
@@ -193,19 +251,99 @@ def versions_clash(feats: Features, a: int, b: int) -> bool:
     return any(not (va[k] & vb[k]) for k in va.keys() & vb.keys())
 
 
-def cannot_link(a: int, b: int, feats: Features, max_days: float) -> bool:
-    """Pairs that similarity must never join: one channel, too far apart in time, clashing versions."""
-    ca, cb = feats.channels[a], feats.channels[b]
-    if ca and ca == cb:
-        return True
-    if max_days > 0 and abs(feats.times[a] - feats.times[b]) > max_days * 86400.0:
-        return True
-    return versions_clash(feats, a, b)
+def block_constraints(
+    feats: Features, members: np.ndarray, cos: np.ndarray, max_days: float, paraphrase: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """For every pair of `members`: cannot-link (never merge) and vouched (evidence beyond topic).
 
-
-def vouched(a: int, b: int, feats: Features, cos: float, paraphrase: float) -> bool:
-    """Is there evidence beyond topic that a and b are one story: a shared rare word or a paraphrase?
-
-    Two groups merge only through at least one vouched pair; similarity alone is topic, not identity.
+    Cannot-link: one channel (two papers; two posts of one subreddit, feed or account), more than
+    `max_days` apart, or clashing versions. Vouched: a near-paraphrase (cosine >= `paraphrase`) or a
+    shared coherent word; a post and a paper also need the post to name the paper.
     """
-    return cos >= paraphrase or distinctive(feats, a, b)
+    ch = feats.channels[members]
+    bad = (ch[:, None] == ch[None, :]) & (ch[:, None] >= 0)
+    if max_days > 0:
+        t = feats.times[members]
+        bad |= np.abs(t[:, None] - t[None, :]) > max_days * 86400.0
+    with_versions = [x for x, i in enumerate(members) if feats.versions[int(i)]]
+    for p, x in enumerate(with_versions):
+        for y in with_versions[p + 1 :]:
+            if versions_clash(feats, int(members[x]), int(members[y])):
+                bad[x, y] = bad[y, x] = True
+    c = feats.coherent[members]
+    ok = (c @ c.T).toarray() > 0
+    w = feats.words[members]
+    named = (feats.paper_names[members] @ w.T).toarray() > 0
+    ax = feats.arxiv[members]
+    paper_post = ax[:, None] & ~ax[None, :]
+    ok &= ~paper_post | named
+    ok &= ~paper_post.T | named.T
+    ok |= cos >= paraphrase
+    np.fill_diagonal(bad, False)
+    return bad, ok
+
+
+def pair_constraints(
+    feats: Features, a: np.ndarray, b: np.ndarray, cos: np.ndarray, max_days: float, paraphrase: float
+) -> np.ndarray:
+    """`block_constraints` for aligned pair lists: True where the pair may merge and is vouched."""
+    ca, cb = feats.channels[a], feats.channels[b]
+    bad = (ca == cb) & (ca >= 0)
+    if max_days > 0:
+        bad |= np.abs(feats.times[a] - feats.times[b]) > max_days * 86400.0
+    for k in np.flatnonzero(~bad):
+        if feats.versions[int(a[k])] and feats.versions[int(b[k])]:
+            bad[k] = versions_clash(feats, int(a[k]), int(b[k]))
+
+    def shared(m1: sparse.csr_matrix, m2: sparse.csr_matrix) -> np.ndarray:
+        return np.asarray(m1.multiply(m2).sum(axis=1)).ravel() > 0
+
+    ok = shared(feats.coherent[a], feats.coherent[b])
+    xa, xb = feats.arxiv[a], feats.arxiv[b]
+    ok &= ~(xa & ~xb) | shared(feats.paper_names[a], feats.words[b])
+    ok &= ~(xb & ~xa) | shared(feats.paper_names[b], feats.words[a])
+    ok |= cos >= paraphrase
+    return ok & ~bad
+
+
+class UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, a: int) -> int:
+        while self.parent[a] != a:
+            self.parent[a] = self.parent[self.parent[a]]
+            a = self.parent[a]
+        return a
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+    def groups(self) -> list[list[int]]:
+        out: dict[int, list[int]] = {}
+        for i in range(len(self.parent)):
+            out.setdefault(self.find(i), []).append(i)
+        return list(out.values())
+
+
+def link_joins(feats: Features, max_refs: int) -> UnionFind:
+    """Union items that share an identity (URL, arXiv id, DOI) or where one references another's."""
+    n = len(feats.ids)
+    uf = UnionFind(n)
+    owner: dict[str, int] = {}
+    for i, own in enumerate(feats.ids):
+        for key in own:
+            if key in owner:
+                uf.union(owner[key], i)
+            else:
+                owner[key] = i
+    for i, refs in enumerate(feats.refs):
+        # A roundup that points at many things is not any one of those stories.
+        if len(refs) > max_refs:
+            continue
+        for key in refs:
+            if key in owner:
+                uf.union(owner[key], i)
+    return uf

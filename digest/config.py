@@ -154,12 +154,11 @@ class ClusterConfig:
     max_days_apart: float = 7.0
     similarity: float = 0.0  # 0 = the clusterer's tuned default
     lexical_weight: float = 0.5  # share of the tf-idf name/word overlap in the similarity (rest: embedding)
-    medoid_floor: float = 0.0  # min similarity of a member to its story's medoid; 0 = the similarity
-    neighbours: int = 30  # candidate neighbours per item (sparse; no n×n matrix)
-    cosine_floor: float = 0.2  # candidates below this embedding cosine are never compared
+    pair_floor: float = 0.0  # every two members of a semantic merge are at least this similar
+    medoid_floor: float = 0.15  # min similarity of a member to its story's medoid (chaining guard)
     max_refs: int = 3  # an item linking more distinct targets is a roundup: its links join nothing
     paraphrase: float = 0.7  # embedding cosine at which two items may merge without a shared rare word
-    max_group: int = 400  # largest block compared densely; bigger components are cut by time
+    max_group: int = 400  # largest block compared densely; bigger components lose their weakest edges
 
 
 @dataclass(frozen=True)
@@ -183,6 +182,7 @@ class ProfileConfig:
     muted_domains: tuple[str, ...] = ()
     liked: tuple[str, ...] = ()  # URLs or arXiv ids
     liked_file: str = ""  # item-lines file of liked examples
+    history: int = 200  # only the most recent liked examples shape the profile (older tastes fade)
 
 
 @dataclass(frozen=True)

@@ -85,12 +85,23 @@ def load_embedder(cfg: EmbedConfig) -> Embedder:
         from sentence_transformers import SentenceTransformer
     except ImportError:
         raise ModelError("embedding needs sentence-transformers: pip install sentence-transformers") from None
+    _quiet_loading()
     try:
         model = SentenceTransformer(path, device=cfg.device)
-    except Exception as e:  # noqa: BLE001 - HF raises many types; the user needs one line
+    except Exception as e:  # HF raises many types; the user needs one line
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ModelError(f"embed.model: cannot load {cfg.model!r}: {first}") from None
     return SentenceTransformerEmbedder(model, model_id, cfg.batch_size)
+
+
+def _quiet_loading() -> None:
+    """No "Loading weights" bars or warnings on stderr: the CLI prints one line per event."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:  # pragma: no cover - sentence-transformers always brings transformers
+        return
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
 
 _WS = re.compile(r"\s+")
@@ -116,9 +127,7 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
 
 
-def embed_items(
-    items: Sequence[Item], embedder: Embedder, cache: EmbeddingCache | None = None
-) -> np.ndarray:
+def embed_items(items: Sequence[Item], embedder: Embedder, cache: EmbeddingCache | None = None) -> np.ndarray:
     """One L2-normalised row per item, in order; reuses cached vectors for unchanged texts."""
     texts = [item_text(i) for i in items]
     hashes = [text_hash(t) for t in texts]
@@ -151,7 +160,8 @@ def _encode_by_length(texts: list[str], embedder: Embedder, chunk: int = 256) ->
     if len(texts) >= _PROGRESS_MIN:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(texts), desc="embedding", unit="item", leave=False)
+        # disable=None: a bar on a terminal only; logs and pipes (cron, tests) stay one line per event.
+        bar = tqdm(total=len(texts), desc="embedding", unit="item", leave=False, disable=None)
     for idx in chunks:
         parts.append(np.asarray(embedder.encode([texts[k] for k in idx]), dtype=np.float32))
         if bar is not None:

@@ -11,6 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from digest.config import Config
 from digest.errors import InputError
 from digest.models import Item
@@ -106,8 +108,18 @@ def format_scores(name: str, s: DedupScores) -> str:
     )
 
 
+def plain_hdbscan(vectors: np.ndarray, min_cluster_size: int = 2) -> list[str]:
+    """The baseline of ../shared/eval/README.md: hdbscan on the embeddings, noise as singletons."""
+    import hdbscan
+
+    if len(vectors) < 2:
+        return [f"n{k}" for k in range(len(vectors))]
+    labels = hdbscan.HDBSCAN(min_cluster_size=min_cluster_size).fit_predict(vectors)
+    return [f"c{lab}" if lab >= 0 else f"n{k}" for k, lab in enumerate(labels)]
+
+
 def evaluate_dedup(path: str, cfg: Config) -> str:
-    """Embed, cluster and score a labelled file; returns the report (the CLI prints it)."""
+    """Embed, cluster and score a labelled file, beside the plain-hdbscan baseline; returns the report."""
     from digest.cluster import cluster
     from digest.embed import embed_items, load_embedder
 
@@ -116,7 +128,13 @@ def evaluate_dedup(path: str, cfg: Config) -> str:
     stories = cluster(items, vectors, cfg.cluster)
     story_of = {key: s.id for s in stories for key in s.item_keys}
     pred = [story_of[i.key] for i in items]
-    return format_scores(Path(path).name, score(labels, pred))
+    name = Path(path).name
+    return "\n".join(
+        [
+            format_scores(f"{name} digest", score(labels, pred)),
+            format_scores(f"{name} plain hdbscan", score(labels, plain_hdbscan(vectors))),
+        ]
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover - manual check; the lead wires `digest eval dedup`

@@ -80,7 +80,8 @@ class Built:
 def _health(store: SQLiteStore, week: str, items: Sequence[Item]) -> tuple[SourceResult, ...]:
     """Per source: items of this week in the store, and the latest run's errors and fallback.
 
-    Counting what is stored (not what the last run fetched) keeps a re-run's footer identical.
+    Counting what is stored (not what the last run fetched) keeps a re-run's footer identical; for the
+    same reason a 304 (`not_modified`) is not carried over: an unchanged feed is not news for the issue.
     """
     out = []
     for run in store.latest_runs(week):
@@ -92,7 +93,6 @@ def _health(store: SQLiteStore, week: str, items: Sequence[Item]) -> tuple[Sourc
                 fetched=count,
                 errors=run.errors,
                 fallback=run.fallback,
-                not_modified=run.not_modified,
             )
         )
     return tuple(out)

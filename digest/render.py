@@ -13,7 +13,7 @@ import importlib.resources
 import re
 import textwrap
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import parseaddr
@@ -47,10 +47,11 @@ class IssueSummary:
     path: str  # relative to the archive root, e.g. "2026-W06/index.html"
     final: bool = True  # only final issues go into the Atom feed (readers never refresh an entry)
     headlines: tuple[tuple[str, str], ...] = ()  # (title, url) per story, for the feed entry
+    span: str = ""  # "2–8 Feb 2026"
 
 
 def templates_dir() -> Path:
-    """The bundled templates: `templates/` beside `digest/` in a checkout, the `templates` package in a wheel."""
+    """Bundled templates: `templates/` beside `digest/` in a checkout, else `templates` package."""
     here = Path(digest.__file__).resolve().parent.parent / "templates"
     if (here / "email.html.j2").is_file():
         return here
@@ -208,7 +209,14 @@ def _links(rs: RankedStory) -> list[dict[str, Any]]:
     return [{"source": k, "links": v} for k, v in groups.items()]
 
 
-def _story(n: int, rs: RankedStory, issue: Issue, cfg: Config, feedback: Callable[..., dict[str, str]]) -> dict:
+def _story(
+    n: int,
+    rs: RankedStory,
+    issue: Issue,
+    cfg: Config,
+    feedback: Callable[..., dict[str, str]],
+    archived: Collection[str] | None,
+) -> dict[str, Any]:
     lead = rs.story.lead
     base = cfg.archive.base_url.rstrip("/")
     summary = plain(rs.summary) or plain(lead.text)
@@ -224,7 +232,9 @@ def _story(n: int, rs: RankedStory, issue: Issue, cfg: Config, feedback: Callabl
         "reasons": [" ".join(r.split()) for r in rs.reasons if r.strip()],
         "update_of": update,
         "update_href_abs": f"{base}/{update}/" if update and base else "",
-        "update_href_rel": f"../{update}/index.html" if update else "",
+        "update_href_rel": f"../{update}/index.html"
+        if update and (archived is None or update in archived)
+        else "",
         "sources": labels,
         "domains": list(rs.story.domains),
         "item_count": len(rs.story.items),
@@ -255,13 +265,17 @@ def unsubscribe_url(cfg: Config) -> str:
     return f"mailto:{parseaddr(cfg.email.from_)[1]}?subject=unsubscribe"
 
 
-def issue_context(issue: Issue, cfg: Config) -> dict[str, Any]:
-    """One render context for every output; links that differ between email and archive come in pairs."""
+def issue_context(issue: Issue, cfg: Config, *, archived: Collection[str] | None = None) -> dict[str, Any]:
+    """One render context for every output; links that differ between email and archive come in pairs.
+
+    `archived`: the weeks present in the archive, when known; an update's link to an earlier week that is
+    not among them is left out of the archive page instead of pointing at a missing file.
+    """
     if not WEEK_RE.match(issue.week):
         raise ConfigError(f"issue week {issue.week!r} is not an ISO week like 2026-W06")
     base = cfg.archive.base_url.rstrip("/")
     feedback = _feedback_fn()
-    stories = [_story(n, rs, issue, cfg, feedback) for n, rs in enumerate(issue.stories, 1)]
+    stories = [_story(n, rs, issue, cfg, feedback, archived) for n, rs in enumerate(issue.stories, 1)]
     health = [_health(h) for h in issue.health]
     failed = [h["name"] for h in health if h["status"] == "failed"]
     fell_back = [h["name"] for h in health if h["status"] == "fallback"]
@@ -310,8 +324,8 @@ def render_email(issue: Issue, cfg: Config) -> tuple[str, str]:
     return html, text
 
 
-def render_issue_page(issue: Issue, cfg: Config) -> str:
-    return _render(cfg, "issue.html.j2", issue_context(issue, cfg))
+def render_issue_page(issue: Issue, cfg: Config, *, archived: Collection[str] | None = None) -> str:
+    return _render(cfg, "issue.html.j2", issue_context(issue, cfg, archived=archived))
 
 
 def render_index(issues: Sequence[IssueSummary], cfg: Config) -> str:
@@ -326,7 +340,9 @@ def _issue_href(s: IssueSummary, base: str) -> str:
 
 def _entry_html(s: IssueSummary, base: str) -> str:
     items = Markup("").join(
-        Markup('<li><a href="{}">{}</a></li>').format(url, title) if url else Markup("<li>{}</li>").format(title)
+        Markup('<li><a href="{}">{}</a></li>').format(url, title)
+        if url
+        else Markup("<li>{}</li>").format(title)
         for title, url in s.headlines
     )
     more = Markup('<p><a href="{}">Read the issue</a></p>').format(_issue_href(s, base))

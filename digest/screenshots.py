@@ -65,8 +65,9 @@ def run_chromium(args: list[str], timeout_s: float = 90.0) -> str:
     return done.stdout
 
 
-def screenshot(page: Path, png: Path, width: int, height: int) -> Path:
-    run_chromium([f"--screenshot={png}", f"--window-size={width},{height}", page.resolve().as_uri()])
+def screenshot(page: Path, png: Path, width: int, height: int, dark: bool = False) -> Path:
+    extra = ["--force-dark-mode", "--blink-settings=preferredColorScheme=0"] if dark else []
+    run_chromium([*extra, f"--screenshot={png}", f"--window-size={width},{height}", page.resolve().as_uri()])
     if not png.is_file():
         raise DigestError(f"chromium wrote no screenshot to {png}")
     return png
@@ -101,7 +102,7 @@ def load_issue_json(path: Path) -> Issue:
 
 
 def take_all(issue: Issue, cfg: Config, out: Path) -> list[Path]:
-    """Email at 375 and 800 px, an archive issue page at 375 and 1024 px, the archive index at 800 px."""
+    """Email at 375 and 800 px (and 800 px dark), an issue page at 375 and 1024 px, the index at 800 px."""
     from digest.archive import write_issue
     from digest.render import render_email
 
@@ -116,6 +117,7 @@ def take_all(issue: Issue, cfg: Config, out: Path) -> list[Path]:
     return [
         screenshot(email, out / "email-375.png", 375, 7600),
         screenshot(email, out / "email-800.png", 800, 5200),
+        screenshot(email, out / "email-800-dark.png", 800, 1400, dark=True),
         screenshot(page, out / "issue-375.png", 375, 7000),
         screenshot(page, out / "issue-1024.png", 1024, 4600),
         screenshot(site / "index.html", out / "index-800.png", 800, 600),
@@ -125,7 +127,9 @@ def take_all(issue: Issue, cfg: Config, out: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m digest.screenshots", description=__doc__.splitlines()[0])
     p.add_argument("--out", required=True, metavar="DIR", help="folder for the PNGs and the rendered pages")
-    p.add_argument("--issue", metavar="FILE", help="an issue.json from the archive (default: the sample issue)")
+    p.add_argument(
+        "--issue", metavar="FILE", help="an issue.json from the archive (default: the sample issue)"
+    )
     p.add_argument("--config", metavar="FILE", help="config file (default: built-in defaults)")
     args = p.parse_args(argv)
     try:

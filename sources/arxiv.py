@@ -92,12 +92,9 @@ class _Client(arxiv.Client):
             except arxiv.HTTPError as e:
                 if (e.status != 429 and e.status < 500) or attempt >= self.num_retries:
                     raise
-            except (
-                arxiv.UnexpectedEmptyPageError,
-                MalformedPage,
-                requests.ConnectionError,
-                requests.Timeout,
-            ):
+            except ResponseTooLarge:
+                raise
+            except (arxiv.UnexpectedEmptyPageError, MalformedPage, requests.RequestException):
                 if attempt >= self.num_retries:
                     raise
             asked = self.session.last_headers.get("retry-after") if self.session.last_headers else None
@@ -126,8 +123,8 @@ class ArxivSource:
 
     def collect(self, start: datetime, end: datetime, state: Mapping[str, str]) -> SourceResult:
         query = build_query(self.cfg.categories, start, end)
-        scope = f"{','.join(self.cfg.categories)}|{utc(start).isoformat()}|{utc(end).isoformat()}"
-        cutoff = _stored_newest(state, scope)
+        cats = ",".join(self.cfg.categories)
+        cutoff = _stored_newest(state, cats, start)
         client = _Client(self.cfg, self.http, self._sleep)
         search = arxiv.Search(
             query=query,
@@ -159,7 +156,12 @@ class ArxivSource:
         for it in items:
             seen = it.updated or it.published
             newest = seen if newest is None or seen > newest else newest
-        new_state = {"scope": scope, "newest": newest.isoformat()} if newest else dict(state)
+        covered_from = state["from"] if cutoff is not None else utc(start).isoformat()
+        new_state = (
+            {"categories": cats, "from": covered_from, "newest": newest.isoformat()}
+            if newest
+            else dict(state)
+        )
         if error:
             if not items:
                 return failed(NAME, error, requests_made=client.session.requests, state=state)
@@ -174,13 +176,17 @@ class ArxivSource:
         )
 
 
-def _stored_newest(state: Mapping[str, str], scope: str) -> datetime | None:
-    """The newest date seen by an earlier run over the same categories and window (else no early stop)."""
-    if state.get("scope") != scope or not state.get("newest"):
-        return None
+def _stored_newest(state: Mapping[str, str], cats: str, start: datetime) -> datetime | None:
+    """The newest date an earlier run saw, if that run covered the same categories from `start` or earlier.
+
+    The state says: every submission in [from, newest] was fetched. A run whose window begins before
+    `from` (a backfill) has a gap to fill and pages through everything.
+    """
     try:
+        if state.get("categories") != cats or utc(datetime.fromisoformat(state["from"])) > utc(start):
+            return None
         return utc(datetime.fromisoformat(state["newest"]))
-    except ValueError:
+    except (KeyError, ValueError):
         return None
 
 

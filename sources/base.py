@@ -236,6 +236,12 @@ class PoliteSession(requests.Session):
                 raise ResponseTooLarge(f"response exceeds the {cap} byte cap")
         resp._content = bytes(data)
         resp._content_consumed = True
+        sent = {str(k).lower(): str(v).lower() for k, v in dict(kwargs.get("headers") or {}).items()}
+        if sent.get("connection") == "close":
+            # prawcore asks for the token with "Connection: close"; urllib3 would still pool that socket
+            # unless the server echoes the header, and the next request would meet a closed connection.
+            for adapter in self.adapters.values():
+                adapter.close()
         self.last_headers = resp.headers
         self.last_content = resp._content
         return resp

@@ -19,9 +19,11 @@ _ARXIV_URL = re.compile(
     r"(?:/(?:abs|pdf|html|overview))?/" + _ARXIV_ID + r"(?:\.pdf)?/?$",
     re.I,
 )
-_ARXIV_MENTION = re.compile(r"\barxiv:\s?(\d{4}\.\d{4,5})(?:v\d+)?\b", re.I)
+# "arXiv:2504.20879", "arXiv 2504.20879v2", "the arXiv paper (2504.16940)": an id close after the word.
+_ARXIV_MENTION = re.compile(r"\barxiv\b[^.\n\d]{0,25}?(\d{4}\.\d{4,5})(?:v\d+)?\b", re.I)
 # Media, avatars and reddit chrome are not "links of the story".
 _SKIP_HOSTS = ("i.redd.it", "preview.redd.it", "external-preview.redd.it", "v.redd.it", "i.imgur.com")
+_BLOCKS = {"p", "br", "div", "li", "ul", "ol", "pre", "blockquote", "h1", "h2", "h3", "h4", "tr", "hr"}
 _SKIP_EXT = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".mp4", ".svg")
 
 
@@ -59,19 +61,28 @@ class _Anchors(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "a":
             self.hrefs.extend(v for k, v in attrs if k == "href" and v)
+        elif tag in _BLOCKS:
+            self.text.append("\n\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _BLOCKS:
+            self.text.append("\n\n")
 
     def handle_data(self, data: str) -> None:
         self.text.append(data)
 
 
-def html_to_text(fragment: str) -> str:
-    """Visible text of an HTML fragment, whitespace collapsed; plain text passes through unescaped."""
-    if "<" not in fragment and "&" not in fragment:
+def html_to_text(fragment: str, paragraphs: bool = False) -> str:
+    """Visible text of an HTML fragment, whitespace collapsed (blank line between blocks if `paragraphs`)."""
+    if "<" in fragment or "&" in fragment:
+        p = _Anchors()
+        p.feed(fragment)
+        p.close()
+        fragment = "".join(p.text)
+    if not paragraphs:
         return " ".join(fragment.split())
-    p = _Anchors()
-    p.feed(fragment)
-    p.close()
-    return " ".join("".join(p.text).split())
+    blocks = (" ".join(b.split()) for b in re.split(r"\n\s*\n", fragment))
+    return "\n\n".join(b for b in blocks if b)
 
 
 def html_hrefs(fragment: str) -> list[str]:

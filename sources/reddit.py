@@ -24,6 +24,7 @@ from digest.config import HttpConfig, RedditConfig
 from digest.models import Item, SourceResult
 from sources.base import FetchError, PoliteClient, PoliteSession, backoff_delay, in_window, one_line
 from sources.links import extract_links, html_to_text
+from sources.rss import syntax_error
 
 NAME = "reddit"
 FALLBACK = "public RSS (no Reddit credentials)"
@@ -91,7 +92,7 @@ def parse_submission(d: Mapping[str, Any]) -> Item:
         value = d.get(src_key)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             metrics[key] = float(value)
-    links = extract_links(link, selftext, html_parts=(str(d.get("selftext_html") or ""),), exclude=(url,))
+    links = extract_links(link, selftext, html_parts=(str(d.get("selftext_html") or ""),))
     if url != thread and thread not in links:
         links += (thread,)
     author = str(d.get("author") or "")
@@ -119,9 +120,12 @@ def _edited(value: Any) -> datetime | None:
 
 def parse_reddit_rss(content: bytes, url: str) -> tuple[list[Item], list[str]]:
     """Reddit's public Atom listing → (Items without scores, entry names `t3_…` in order for paging)."""
-    feed = feedparser.parse(content, response_headers={"content-location": url})
-    if feed.bozo and not feed.entries:
-        raise ValueError(f"{url}: malformed feed ({one_line(str(feed.get('bozo_exception', '')), 120)})")
+    feed = feedparser.parse(
+        content, response_headers={"content-location": url, "content-type": "application/atom+xml"}
+    )
+    broken = syntax_error(feed)
+    if broken or not feed.get("version"):
+        raise ValueError(f"{url}: not a valid Atom listing ({broken or 'no feed found'})")
     items: list[Item] = []
     names: list[str] = []
     for e in feed.entries:
@@ -137,8 +141,8 @@ def parse_reddit_rss(content: bytes, url: str) -> tuple[list[Item], list[str]]:
         html = str((e.get("content") or [{}])[0].get("value") or e.get("summary") or "")
         m_link = _LINK_ANCHOR.search(html)
         link = m_link.group(1) if m_link else ""
-        body = html_to_text(html)
-        selftext = body.split(" submitted by ", 1)[0].strip() if " submitted by " in body else ""
+        body = html_to_text(html, paragraphs=True)
+        selftext = body.rsplit("submitted by", 1)[0].strip() if "submitted by" in body else ""
         when = e.get("published_parsed") or e.get("updated_parsed")
         tags = [str(t.get("term") or "") for t in e.get("tags") or []]
         d = {
@@ -187,10 +191,20 @@ class RedditSource:
         self.http = http
         self._sleep = sleep
         self._now = now
+        self._pace = max(http.min_interval_s, cfg.delay_s)
 
     def collect(self, start: datetime, end: datetime, state: Mapping[str, str]) -> SourceResult:
+        try:
+            return self._collect(start, end)
+        except Exception as e:  # praw setup (a broken praw.ini) or a bug: one error line, never a raise
+            error = (
+                f"{self.cfg.www_url}: reddit collector failed: {type(e).__name__}: {one_line(str(e), 150)}"
+            )
+            return SourceResult(NAME, errors=(error,))
+
+    def _collect(self, start: datetime, end: datetime) -> SourceResult:
         tf = time_filter_for(self.cfg.time_filter, start, self._now())
-        session = PoliteSession(self.http, min_interval_s=self.cfg.delay_s)
+        session = PoliteSession(self.http, min_interval_s=self._pace)
         reddit = self._praw(session)
         if reddit is None:
             return self._collect_rss(start, end, tf, FALLBACK, (), 0)
@@ -273,7 +287,7 @@ class RedditSource:
         posts: dict[str, Item] = {}
         errs = list(errors)
         fetched = 0
-        with PoliteClient(self.http, min_interval_s=self.cfg.delay_s, sleep=self._sleep) as client:
+        with PoliteClient(self.http, min_interval_s=self._pace, sleep=self._sleep) as client:
             for sub in self.cfg.subreddits:
                 url = f"{self.cfg.www_url.rstrip('/')}/r/{sub}/top/.rss"
                 params = {"t": tf, "limit": str(_RSS_PAGE)}

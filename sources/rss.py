@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from xml.sax import SAXException
 
 import feedparser
 
@@ -26,6 +27,7 @@ from sources.links import extract_links, html_to_text
 _HN_ITEM = re.compile(r"news\.ycombinator\.com/item\?id=(\d+)")
 _HN_FIELD = re.compile(r"(Points|# Comments):\s*(\d+)")
 _HN_ARTICLE = re.compile(r"Article URL:\s*<a href=\"([^\"]+)\"")
+_HN_META = re.compile(r"(Article URL|Comments URL|Points|# Comments):\s*\S*\s*")
 _TRACKING = re.compile(r"^(utm_\w+|fbclid|gclid|mc_cid|mc_eid|ref|source)$", re.I)
 
 
@@ -49,7 +51,8 @@ def canonical_link(url: str) -> str:
 
 
 def _when(entry: Mapping[str, Any], key: str) -> datetime | None:
-    parsed = entry.get(f"{key}_parsed")
+    # dict.get, not FeedParserDict.get: the latter silently maps a missing `updated` to `published`.
+    parsed = dict.get(entry, f"{key}_parsed") if isinstance(entry, dict) else entry.get(f"{key}_parsed")
     if not parsed:
         return None
     try:
@@ -69,10 +72,27 @@ def _entry_html(e: Mapping[str, Any]) -> str:
     return str(e.get("summary") or e.get("description") or "")
 
 
+class MalformedFeed(ValueError):
+    """The body is not well-formed XML (truncated, garbage); what feedparser recovered may be partial."""
+
+
+def syntax_error(parsed: Mapping[str, Any]) -> str:
+    """The XML syntax error feedparser met, or "" (encoding overrides and the like are not errors)."""
+    exc = parsed.get("bozo_exception")
+    return one_line(str(exc), 120) if parsed.get("bozo") and isinstance(exc, SAXException) else ""
+
+
 def parse_feed(
-    content: bytes, feed: FeedConfig, *, url: str = "", fetched_at: datetime | None = None
+    content: bytes,
+    feed: FeedConfig,
+    *,
+    url: str = "",
+    fetched_at: datetime | None = None,
+    content_type: str = "",
+    strict: bool = False,
 ) -> list[Item]:
-    """Feed bytes → Items. Raises ValueError naming the URL when the body is not a feed at all.
+    """Feed bytes → Items. Raises ValueError naming the URL when the body is not a feed at all,
+    and MalformedFeed when `strict` and the XML is broken (else the recovered entries are returned).
 
     Missing dates fall back to `updated`, then to `fetched_at`; relative links resolve against the feed
     URL; HTML in titles is reduced to text; a wrong or missing charset is survived (feedparser retries
@@ -80,11 +100,13 @@ def parse_feed(
     """
     url = url or feed.url
     fetched_at = fetched_at or datetime.now(timezone.utc)
-    parsed = feedparser.parse(content, response_headers={"content-location": url})
-    version = parsed.get("version") or ""
-    if not parsed.entries and (parsed.bozo or not version):
-        why = one_line(str(parsed.get("bozo_exception") or "no feed found"), 120)
-        raise ValueError(f"{url}: not a valid RSS/Atom feed ({why})")
+    headers = {"content-location": url, "content-type": content_type or "application/xml"}
+    parsed = feedparser.parse(content, response_headers=headers)
+    broken = syntax_error(parsed)
+    if broken and strict:
+        raise MalformedFeed(f"{url}: malformed feed ({broken})")
+    if not parsed.entries and (broken or not parsed.get("version")):
+        raise ValueError(f"{url}: not a valid RSS/Atom feed ({broken or 'no feed found'})")
     hn = is_hn(feed)
     links = [urljoin(url, str(e.get("link") or "")) if e.get("link") else "" for e in parsed.entries]
     shared = {canonical_link(u) for u in links if u and sum(1 for v in links if v == u) > 1}
@@ -110,7 +132,7 @@ def parse_feed(
                 source="rss",
                 url=link,
                 title=title,
-                text=html_to_text(html),
+                text=html_to_text(html, paragraphs=True),
                 published=published,
                 authors=authors or ((str(e["author"]),) if e.get("author") else ()),
                 categories=tuple(t["term"] for t in e.get("tags") or [] if t.get("term")),
@@ -138,8 +160,7 @@ def _hn_item(
     metrics: dict[str, float] = {"feed_weight": feed.weight}
     for name, value in _HN_FIELD.findall(html):
         metrics["points" if name == "Points" else "comments"] = float(value)
-    body = html_to_text(html)
-    text = "" if body.startswith("Article URL") or not body else body
+    text = _HN_META.sub("", html_to_text(html, paragraphs=True)).strip()  # keep an Ask HN body only
     author = str(e.get("author") or "")
     return Item(
         key=f"hn:{story}",
@@ -179,27 +200,36 @@ class FeedSource:
             headers["If-None-Match"] = state["etag"]
         if same_url and state.get("last_modified"):
             headers["If-Modified-Since"] = state["last_modified"]
-        client = PoliteClient(self.http, min_interval_s=self._delay, sleep=self._sleep)
+        pace = max(self.http.min_interval_s, self._delay or 0.0)  # per host; feeds often share one
+        client = PoliteClient(self.http, min_interval_s=pace, sleep=self._sleep)
+        warning = ""
         try:
-            got = client.get(self.feed.url, headers=headers)
-        except FetchError as e:
-            return SourceResult(
-                self.name, errors=(one_line(str(e)),), requests=client.requests, state=dict(state)
-            )
-        finally:
-            client.close()
-        if got.status == 304:
-            return SourceResult(self.name, not_modified=True, requests=client.requests, state=dict(state))
-        fetched_at = datetime.now(timezone.utc)
-        try:
-            items = parse_feed(got.content, self.feed, url=got.url or self.feed.url, fetched_at=fetched_at)
-        except ValueError as e:
+            for attempt in (0, 1):  # a broken body is fetched once more: truncation is usually transient
+                got = client.get(self.feed.url, headers=headers)
+                if got.status == 304:
+                    return SourceResult(
+                        self.name, not_modified=True, requests=client.requests, state=dict(state)
+                    )
+                fetched_at = datetime.now(timezone.utc)
+                ctype = got.headers.get("content-type", "")
+                kw: dict[str, Any] = {"url": got.url, "fetched_at": fetched_at, "content_type": ctype}
+                try:
+                    items = parse_feed(got.content, self.feed, strict=True, **kw)
+                    warning = ""
+                    break
+                except MalformedFeed as e:
+                    warning = f"{e}; kept the entries before the error"
+                    if attempt == 1:
+                        items = parse_feed(got.content, self.feed, **kw)
+        except (FetchError, ValueError) as e:
             return SourceResult(
                 self.name, errors=(one_line(str(e)),), requests=client.requests, state=dict(state)
             )
         except Exception as e:  # feedparser on hostile input: report, never raise
             error = f"{self.feed.url}: cannot parse feed ({type(e).__name__}: {one_line(str(e), 120)})"
             return SourceResult(self.name, errors=(error,), requests=client.requests, state=dict(state))
+        finally:
+            client.close()
         new_state = {"url": self.feed.url}
         for header, key in (("etag", "etag"), ("last-modified", "last_modified")):
             if got.headers.get(header):
@@ -209,6 +239,14 @@ class FeedSource:
         if dated:
             new_state["newest"] = max(i.published for i in dated).isoformat()
         kept = tuple(i for i in items if i.published == fetched_at or in_window(i.published, start, end))
+        errors = (one_line(warning),) if warning else ()
+        if warning:
+            new_state = dict(state)  # partial content must not earn a 304 next time
         return SourceResult(
-            self.name, items=kept, fetched=len(items), requests=client.requests, state=new_state
+            self.name,
+            items=kept,
+            fetched=len(items),
+            errors=errors,
+            requests=client.requests,
+            state=new_state,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     # pytest exits 5 when no test ran (every test deselected or filtered out); that is not a failure.
     if exitstatus == 5:
         session.exitstatus = 0
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (aiosmtpd's Controller cannot start on port 0)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def shared_path(*parts: str) -> Path:

@@ -21,7 +21,8 @@ XSS_MARKER = "xss-marker"
 XSS_TITLE = (
     "Prompt injection via RSS <script>document.title='PWNED';"
     f"document.documentElement.appendChild(document.createElement('{XSS_MARKER}'))</script>"
-    f"<img src=x onerror=\"document.title='PWNED';document.body.appendChild(document.createElement('{XSS_MARKER}'))\">"
+    "<img src=x onerror=\"document.title='PWNED';"
+    f"document.body.appendChild(document.createElement('{XSS_MARKER}'))\">"
 )
 XSS_SUMMARY = (
     "A feed entry whose body tries to run code: <script>document.title='PWNED'</script>"

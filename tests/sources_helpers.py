@@ -7,7 +7,6 @@ so tests can assert politeness (User-Agent, pacing, conditional GET) on what rea
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,8 +15,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
-
-import pytest
 
 DATA = Path(__file__).resolve().parent / "data" / "sources"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -77,6 +74,10 @@ class StubServer:
                     self.send_response(reply.status)
                     for k, v in reply.headers.items():
                         self.send_header(k, v)
+                    if (
+                        self.close_connection
+                    ):  # say so, as real servers do, or the client reuses a dead socket
+                        self.send_header("Connection", "close")
                     if reply.chunks:
                         self.send_header("Transfer-Encoding", "chunked")
                         self.end_headers()
@@ -125,14 +126,3 @@ def stub_server() -> Iterator[StubServer]:
 
 def fixture_bytes(name: str) -> bytes:
     return (DATA / name).read_bytes()
-
-
-def replay_class() -> Any:
-    """The replay server class from ../shared, or skip the test when the shared folder is absent."""
-    if not (SHARED / "replay" / "serve.py").exists() or not WORLD.exists():
-        pytest.skip(f"shared replay world not found at {SHARED} (integration tests need ../shared)")
-    if str(SHARED / "replay") not in sys.path:
-        sys.path.insert(0, str(SHARED / "replay"))
-    from serve import Replay
-
-    return Replay

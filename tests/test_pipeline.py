@@ -51,12 +51,14 @@ class Inbox:
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
     from aiosmtpd.controller import Controller
+    from conftest import free_port
 
     inbox = Inbox()
-    ctl = Controller(inbox, hostname="127.0.0.1", port=0)
+    port = free_port()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
     ctl.start()
     try:
-        yield inbox, ctl.server.sockets[0].getsockname()[1]
+        yield inbox, port
     finally:
         ctl.stop()
 
@@ -74,7 +76,7 @@ def test_offline_example_builds_ten_stories_and_an_index(first_run: Path) -> Non
     page = first_run / "archive" / "2026-W06" / "index.html"
     assert page.exists()
     html = page.read_text(encoding="utf-8")
-    assert len(re.findall(r'data-story="', html)) == 10
+    assert len(re.findall(r'id="story-\d+"', html)) == 10
     index = (first_run / "archive" / "index.html").read_text(encoding="utf-8")
     assert re.search(r'href="(\./)?2026-W06/(index\.html)?"', index)
 
@@ -123,7 +125,7 @@ def test_failing_and_malformed_feeds_are_named_in_the_footer(
     assert all(line.startswith("digest: ") for line in err.strip().splitlines())
     html = (tmp_path / "archive" / "2026-W06" / "index.html").read_text(encoding="utf-8")
     assert "Broken" in html and "Garbled" in html
-    assert len(re.findall(r'data-story="', html)) == 10
+    assert len(re.findall(r'id="story-\d+"', html)) == 10
 
 
 def test_unknown_week_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -121,6 +121,9 @@ def test_pages_past_300_results_and_stops_early_next_time(stub: StubServer) -> N
     assert first.requests == 4
     again = src.collect(START, END, first.state)
     assert again.ok and again.items == () and again.requests == 1  # page 1 holds nothing newer: stop
+    assert again.state == first.state
+    daily = src.collect(START + timedelta(days=1), END + timedelta(hours=5), first.state)  # a later window
+    assert daily.requests == 1 and daily.state["from"] == first.state["from"]
     # The mark belongs to its window: a backfill of the week before pages through everything.
     other = src.collect(START - timedelta(days=7), START, first.state)
     assert other.requests == 4 and other.items == ()  # (the stub ignores dates; none are in that week)
@@ -145,12 +148,12 @@ def test_backs_off_through_429_503_garbage_truncation_and_slowness(stub: StubSer
 
 def test_failure_is_one_line_naming_the_url(stub: StubServer) -> None:
     stub.routes[PATH] = [Reply(500, b"boom")]
-    res = source(stub).collect(START, END, {"scope": "x", "newest": "2026-01-01T00:00:00+00:00"})
+    res = source(stub).collect(START, END, {"newest": "2026-01-01T00:00:00+00:00"})
     assert not res.ok and res.items == ()
     (error,) = res.errors
     assert "\n" not in error and stub.url + PATH in error and "500" in error
     assert res.requests == ArxivConfig().retries + 1
-    assert res.state == {"scope": "x", "newest": "2026-01-01T00:00:00+00:00"}  # kept for next time
+    assert res.state == {"newest": "2026-01-01T00:00:00+00:00"}  # kept for next time
 
 
 def test_oversized_response_is_cut_off(stub: StubServer) -> None:
@@ -161,3 +164,11 @@ def test_oversized_response_is_cut_off(stub: StubServer) -> None:
     )
     assert not res.ok and "10000 byte cap" in res.errors[0]
     assert res.requests == 1  # a body over the cap is not retried
+
+
+def test_pages_are_paced_by_delay_s(stub: StubServer) -> None:
+    stub.routes[PATH] = synthetic(150)
+    src = ArxivSource(ArxivConfig(api_url=stub.url + PATH, delay_s=0.3, page_size=100), HTTP)
+    res = src.collect(START, END, {})
+    assert len(res.items) == 150 and res.requests == 2
+    assert stub.log[1].at - stub.log[0].at >= 0.3

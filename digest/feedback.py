@@ -1,0 +1,143 @@
+"""Feedback without a server: mailto links in each issue, and reading the replies back from an mbox.
+
+A reader clicks "like" under a story; their mail client opens a reply whose subject says
+`digest feedback: like arxiv:2506.11093`. `digest feedback import MBOX` reads those replies from any
+mailbox export, so the loop closes with nothing of ours listening on the internet.
+"""
+
+from __future__ import annotations
+
+import email.header
+import email.utils
+import mailbox
+import re
+from datetime import datetime, timezone
+from email.message import Message
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
+
+from digest.errors import InputError
+from digest.profile import Feedback
+from digest.urls import arxiv_ids, canonical_url
+
+KINDS = ("like", "dislike", "mute")
+_KEY = re.compile(r"^(arxiv|reddit|hn|rss|x|youtube|bsky|mastodon|liked|potw)(:\S.*)$", re.I)
+_BARE_ARXIV = re.compile(r"^(?:arxiv:\s*)?(\d{4}\.\d{4,5})(?:v\d+)?$", re.I)
+_REDDIT_POST = re.compile(r"/comments/([a-z0-9]+)", re.I)
+_SUBJECT = re.compile(r"\bdigest(?:\s+feedback)?\s*:?\s+(like|dislike|mute)\s+(.+?)\s*$", re.I)
+_BODY = re.compile(r"^\s*(like|dislike|mute)\s+(\S.*?)\s*$", re.I | re.M)
+
+
+def parse_target(s: str) -> str:
+    """An item key, URL, arXiv id or keyword → the form the store and the ranking match on.
+
+    arXiv ids lose their version (v1 and v2 are one paper); Reddit and HN URLs become item keys;
+    other URLs their canonical form; anything else is a keyword, lower-cased.
+    """
+    s = " ".join((s or "").split())
+    if not s:
+        return ""
+    m = _BARE_ARXIV.match(s)
+    if m:
+        return f"arxiv:{m.group(1)}"
+    if not s.lower().startswith(("http://", "https://", "www.")):
+        k = _KEY.match(s)
+        if k:
+            return k.group(1).lower() + k.group(2)
+        if re.match(r"^[\w.-]+\.[a-z]{2,}/\S*$", s, re.I):  # example.com/post without a scheme
+            s = "https://" + s
+        else:
+            return s.lower()
+    ids = arxiv_ids(s)
+    if len(ids) == 1 and "arxiv" in s.lower():
+        return f"arxiv:{ids.pop()}"
+    parts = urlsplit(s if "://" in s else "https://" + s)
+    host = (parts.hostname or "").lower()
+    if host.endswith("reddit.com") or host == "redd.it":
+        post = _REDDIT_POST.search(parts.path)
+        if post:
+            return f"reddit:{post.group(1)}"
+        if host == "redd.it" and parts.path.strip("/"):
+            return f"reddit:{parts.path.strip('/')}"
+    if host == "news.ycombinator.com":
+        hn_id = parse_qs(parts.query).get("id", [""])[0]
+        if hn_id.isdigit():
+            return f"hn:{hn_id}"
+    return canonical_url(s) or s
+
+
+def feedback_links(target: str, reply_to: str, week: str) -> dict[str, str]:
+    """mailto: links for like, dislike and mute; each opens a reply that `read_mbox` understands."""
+    out: dict[str, str] = {}
+    for kind in KINDS:
+        subject = quote(f"digest feedback: {kind} {target}", safe="")
+        body = quote(f"{kind} {target}\nweek: {week}\n", safe="")
+        out[kind] = f"mailto:{quote(reply_to, safe='@')}?subject={subject}&body={body}"
+    return out
+
+
+def _header(msg: Message, name: str) -> str:
+    raw = msg.get(name)
+    if raw is None:
+        return ""
+    parts = email.header.decode_header(str(raw))
+    text = ""
+    for chunk, charset in parts:
+        if isinstance(chunk, bytes):
+            text += chunk.decode(charset or "utf-8", "replace")
+        else:
+            text += chunk
+    return " ".join(text.split())
+
+
+def _body(msg: Message) -> str:
+    for part in msg.walk() if msg.is_multipart() else [msg]:
+        if part.get_content_type() == "text/plain":
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                return payload.decode(part.get_content_charset() or "utf-8", "replace")
+    return ""
+
+
+def _when(msg: Message) -> datetime:
+    raw = msg.get("Date")
+    if raw:
+        try:
+            dt = email.utils.parsedate_to_datetime(str(raw))
+        except (TypeError, ValueError):
+            dt = None
+        if dt is not None:
+            return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return datetime.now(timezone.utc)
+
+
+def _judgement(msg: Message) -> tuple[str, str] | None:
+    m = _SUBJECT.search(_header(msg, "Subject"))
+    if m is None:
+        # A client may drop the subject on reply; the body's first line says the same thing.
+        m = _BODY.search(_body(msg))
+    if m is None:
+        return None
+    kind, raw = m.group(1).lower(), m.group(2).strip()
+    target = raw.lower() if kind == "mute" and " " in raw else parse_target(raw)
+    return (kind, target) if target else None
+
+
+def read_mbox(path: str) -> list[Feedback]:
+    """Every like/dislike/mute reply in the mbox at `path`, oldest first; other mail is ignored."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{path}: no such mbox file")
+    box = mailbox.mbox(str(p), create=False)
+    out: list[Feedback] = []
+    try:
+        for msg in box:
+            got = _judgement(msg)
+            if got is not None:
+                out.append(Feedback(kind=got[0], target=got[1], at=_when(msg)))
+    except (OSError, UnicodeError) as e:
+        raise InputError(f"{path}: cannot read mbox: {e}") from None
+    finally:
+        box.close()
+    out.sort(key=lambda f: f.at)
+    return out

@@ -1,0 +1,329 @@
+"""Ranking: profile match, signals, the featured ledger and diversity; pure functions of their inputs.
+
+`rank` scores every story and returns all of them best first; a story that must not appear (muted,
+already featured without a material update, already liked) sinks to the end with an `excluded`
+component and the reason, so file output keeps every input line. `select` then takes the top N with
+MMR and the per-source/per-feed caps, skipping the excluded ones. Each component in
+`RankedStory.components` is that signal's contribution to the score, so they sum to it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from digest.config import Config, RankConfig
+from digest.models import Item, RankedStory, Story
+from digest.profile import Featured, Profile, build_profile, item_ids
+from digest.signals import category_lift, coverage, engagement, freshness, notability, track_record
+from digest.summarize import summarize
+
+# Weight of each signal in the score. Similarities enter as z-scores over the week's candidates
+# (raw cosines sit in a narrow band); the others are on a 0..1 scale (engagement centred at neutral).
+# The liked history outweighs the generic interest texts: on the dev pools (leave-one-week-out over
+# these two weights) what a reader actually picked says more than what they say they want.
+WEIGHTS = {
+    "interest": 0.5,
+    "liked": 2.0,
+    "notability": 1.0,
+    "track_record": 1.0,
+    "category": 0.3,
+    "engagement": 1.0,
+    "coverage": 1.0,
+    "freshness": 0.2,
+}
+NEGATIVE_FLOOR = 0.25  # cosine to a negative interest or disliked item below this costs nothing
+NEGATIVE_SCALE = 4.0
+EXCLUDED = -100.0
+
+
+def _z(x: np.ndarray) -> np.ndarray:
+    if len(x) < 2:
+        return np.zeros_like(x)
+    sd = float(x.std())
+    return (x - x.mean()) / sd if sd > 1e-9 else np.zeros_like(x)
+
+
+def fingerprint(story: Story) -> str:
+    """What a story's coverage was: its sources and domains, the basis of "material update"."""
+    return f"sources={','.join(story.sources)};domains={','.join(story.domains)}"
+
+
+def _parse_fingerprint(fp: str) -> tuple[set[str], set[str]]:
+    parts = dict(p.split("=", 1) for p in fp.split(";") if "=" in p)
+    return {s for s in parts.get("sources", "").split(",") if s}, {
+        d for d in parts.get("domains", "").split(",") if d
+    }
+
+
+def story_keys(story: Story) -> tuple[str, ...]:
+    return tuple(sorted({k for i in story.items for k in item_ids(i)}))
+
+
+def _ledger(story: Story, index: Mapping[str, Featured]) -> tuple[Featured | None, set[str]]:
+    """The latest earlier feature of this story, and what is new since (sources/domains)."""
+    hits = [index[k] for k in story_keys(story) if k in index]
+    if not hits:
+        return None, set()
+    prev = max(hits, key=lambda f: f.week)
+    if not prev.fingerprint:  # coverage then unknown: cannot tell an update, so no repeat
+        return prev, set()
+    sources, domains = _parse_fingerprint(prev.fingerprint)
+    return prev, (set(story.sources) - sources) | (set(story.domains) - domains)
+
+
+def _muted(story: Story, profile: Profile) -> str:
+    for item in story.items:
+        host = _host(item.url)
+        if item.source.lower() in profile.muted_sources:
+            return f"muted source {item.source}"
+        for d in profile.muted_domains:
+            if host == d or host.endswith("." + d):
+                return f"muted domain {d}"
+        if item.feed and item.feed in profile.muted_feeds:
+            return f"muted feed {item.feed}"
+        text = f"{item.title} {item.text}".lower()
+        for kw in profile.muted_keywords:
+            if re.search(r"(?<!\w)" + re.escape(kw) + r"(?!\w)", text):
+                return f"muted keyword '{kw}'"
+    return ""
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
+
+
+def _similarities(vecs: np.ndarray, profile: Profile) -> dict[str, np.ndarray]:
+    n = len(vecs)
+    out: dict[str, np.ndarray] = {}
+    if len(profile.interest_vecs) and n:
+        sims = vecs @ profile.interest_vecs.T
+        w = profile.interest_weights / (profile.interest_weights.sum() or 1.0)
+        out["interest"] = sims @ w
+        out["interest_best"] = (sims * profile.interest_weights).argmax(axis=1)
+        out["interest_cos"] = sims.max(axis=1)
+    if profile.has_likes and n:
+        sims = vecs @ profile.liked_vecs.T
+        out["liked"] = sims @ profile.liked_weights
+        out["liked_best"] = sims.argmax(axis=1)
+        out["liked_cos"] = sims.max(axis=1)
+        if profile.classifier is not None:
+            w, b = profile.classifier
+            out["liked"] = vecs @ w + b
+    neg = np.zeros(n, dtype=np.float32)
+    out["negative_best"] = np.full(n, -1)
+    if len(profile.negative_vecs) and n:
+        sims = (vecs @ profile.negative_vecs.T) * profile.negative_weights
+        neg = sims.max(axis=1)
+        out["negative_best"] = sims.argmax(axis=1)
+    if len(profile.disliked_vecs) and n and profile.classifier is None:
+        dis = (vecs @ profile.disliked_vecs.T).max(axis=1)
+        out["negative_best"] = np.where(dis > neg, -2, out["negative_best"])
+        neg = np.maximum(neg, dis)
+    out["negative"] = neg
+    return out
+
+
+def _pool_shares(stories: Sequence[Story]) -> dict[str, float]:
+    counts: Counter[str] = Counter(c for s in stories for c in set(s.lead.categories))
+    return {c: k / max(1, len(stories)) for c, k in counts.items()}
+
+
+def rank(
+    stories: Sequence[Story],
+    story_vectors: np.ndarray,
+    profile: Profile,
+    featured: Sequence[Featured],
+    cfg: RankConfig,
+    week_start: datetime,
+    week_end: datetime,
+) -> list[RankedStory]:
+    """Every story scored, best first, with components, itemised reasons and an extractive summary."""
+    if not stories:
+        return []
+    vecs = np.asarray(story_vectors, dtype=np.float32)
+    sims = _similarities(vecs, profile)
+    z_interest = _z(sims["interest"]) if "interest" in sims else np.zeros(len(stories))
+    z_liked = _z(sims["liked"]) if "liked" in sims else np.zeros(len(stories))
+    eng = engagement(stories)
+    shares = _pool_shares(stories)
+    index: dict[str, Featured] = {}
+    for f in sorted(featured, key=lambda f: f.week):
+        for k in f.keys:
+            index[k] = f
+    out: list[RankedStory] = []
+    for i, story in enumerate(stories):
+        comp: dict[str, float] = {}
+        why: list[tuple[float, str]] = []
+        if "interest" in sims:
+            comp["interest"] = WEIGHTS["interest"] * float(z_interest[i])
+            best = profile.interest_texts[int(sims["interest_best"][i])]
+            why.append((comp["interest"], f"matches '{best}' {sims['interest_cos'][i]:.2f}"))
+        if "liked" in sims:
+            comp["liked"] = WEIGHTS["liked"] * float(z_liked[i])
+            title = " ".join(profile.liked_titles[int(sims["liked_best"][i])].replace("*", "").split())
+            title = title if len(title) <= 60 else title[:59] + "…"
+            label = "likes classifier" if profile.classifier is not None else "like"
+            why.append((comp["liked"], f"{label}: close to liked '{title}' {sims['liked_cos'][i]:.2f}"))
+        neg = float(sims["negative"][i])
+        if neg > NEGATIVE_FLOOR:
+            comp["negative"] = -NEGATIVE_SCALE * (neg - NEGATIVE_FLOOR)
+            nb = int(sims["negative_best"][i])
+            what = f"negative '{profile.negative_texts[nb]}'" if nb >= 0 else "a disliked item"
+            why.append((comp["negative"], f"close to {what} {neg:.2f}"))
+        lead = story.lead
+        note, note_why = notability(lead)
+        comp["notability"] = WEIGHTS["notability"] * note
+        why += [(comp["notability"], r) for r in note_why]
+        tr, tr_why = track_record(lead, profile.liked_authors)
+        comp["track_record"] = WEIGHTS["track_record"] * tr
+        why.append((comp["track_record"], tr_why))
+        cat, cat_why = category_lift(lead, profile.liked_categories, profile.liked_with_record, shares)
+        comp["category"] = WEIGHTS["category"] * cat
+        why.append((comp["category"], cat_why))
+        comp["engagement"] = WEIGHTS["engagement"] * 2 * (eng[i][0] - 0.5)
+        why.append((comp["engagement"], eng[i][1]))
+        cov, cov_why = coverage(story)
+        comp["coverage"] = WEIGHTS["coverage"] * cov
+        why.append((comp["coverage"], cov_why))
+        fresh, fresh_why = freshness(story, week_start, week_end)
+        comp["freshness"] = WEIGHTS["freshness"] * fresh
+        why.append((comp["freshness"], fresh_why))
+
+        update_of = None
+        prev, new = _ledger(story, index)
+        muted = _muted(story, profile)
+        if muted:
+            comp["excluded"] = EXCLUDED
+            why.append((EXCLUDED, muted))
+        elif prev is not None and not new:
+            comp["excluded"] = EXCLUDED
+            why.append((EXCLUDED, f"already featured in {prev.week}"))
+        elif prev is not None:
+            update_of = prev.week
+            why.append((99.0, f"update since {prev.week}: new {', '.join(sorted(new))}"))
+        elif profile.liked_keys and set(story_keys(story)) & profile.liked_keys:
+            comp["excluded"] = EXCLUDED
+            why.append((EXCLUDED, "already liked"))
+
+        reasons = [r for _, r in sorted(why, key=lambda x: -x[0]) if r]
+        out.append(
+            RankedStory(
+                story=story,
+                score=round(sum(comp.values()), 4),
+                components={k: round(v, 4) for k, v in comp.items()},
+                reasons=tuple(reasons),
+                summary=summarize(lead),
+                update_of=update_of,
+            )
+        )
+    out.sort(key=lambda r: (-r.score, r.story.id))
+    return out
+
+
+def _tokens(rs: RankedStory) -> set[str]:
+    return set(re.findall(r"[a-z0-9]{3,}", f"{rs.story.headline} {rs.story.lead.title}".lower()))
+
+
+def select(
+    ranked: Sequence[RankedStory],
+    cfg: RankConfig,
+    vectors: Mapping[str, np.ndarray] | None = None,
+) -> list[RankedStory]:
+    """The top `cfg.top_n` by MMR under the caps; never an excluded story.
+
+    The caps yield only when nothing uncapped is left, so a one-source week still fills the issue.
+
+    MMR trades relevance (score rank, 0..1) against the closest story already picked, by
+    `cfg.diversity`; closeness is the cosine of `vectors[story.id]` when given, else word overlap.
+    """
+    pool = [r for r in ranked if "excluded" not in r.components][: max(cfg.top_n * 5, 50)]
+    if not pool:
+        return []
+    rel = {id(r): 1.0 - k / max(1, len(pool) - 1) for k, r in enumerate(pool)}
+    toks = {id(r): _tokens(r) for r in pool}
+
+    def sim(a: RankedStory, b: RankedStory) -> float:
+        if vectors is not None and a.story.id in vectors and b.story.id in vectors:
+            return float(np.dot(vectors[a.story.id], vectors[b.story.id]))
+        ta, tb = toks[id(a)], toks[id(b)]
+        return len(ta & tb) / len(ta | tb) if ta and tb else 0.0
+
+    def capped(r: RankedStory, picked: list[RankedStory]) -> bool:
+        lead = r.story.lead
+        if sum(p.story.lead.source == lead.source for p in picked) >= cfg.max_per_source:
+            return True
+        same_feed = [
+            p for p in picked if p.story.lead.source == lead.source and p.story.lead.feed == lead.feed
+        ]
+        return bool(lead.feed) and len(same_feed) >= cfg.max_per_feed
+
+    picked: list[RankedStory] = []
+    left = list(pool)
+    lam = min(max(cfg.diversity, 0.0), 1.0)
+    while left and len(picked) < cfg.top_n:
+        open_ = [r for r in left if not capped(r, picked)] or left
+        best = max(
+            open_,
+            key=lambda r: (1 - lam) * rel[id(r)] - lam * max((sim(r, p) for p in picked), default=0.0),
+        )
+        picked.append(best)
+        left.remove(best)
+    return picked
+
+
+def featured_records(week: str, ranked: Sequence[RankedStory]) -> list[Featured]:
+    """Ledger rows for the stories an issue carried: version-free keys and the coverage fingerprint."""
+    return [
+        Featured(
+            week=week,
+            story_id=r.story.id,
+            keys=story_keys(r.story),
+            title=r.story.headline or r.story.lead.title,
+            fingerprint=fingerprint(r.story),
+        )
+        for r in ranked
+    ]
+
+
+def item_story(item: Item) -> Story:
+    return Story(id=item.key, items=(item,), lead=item, headline=item.title)
+
+
+def run_rank_file(
+    input_path: str, output_path: str, likes_path: str | None, top: int | None, cfg: Config
+) -> int:
+    """`digest rank`: one story per input item, ranked against the profile; writes JSONL, returns lines."""
+    from digest.embed import embed_items, load_embedder
+    from digest.errors import InputError
+    from digest.pipeline import read_items
+
+    items = read_items(input_path)
+    liked = read_items(likes_path) if likes_path else []
+    if cfg.profile.liked_file:
+        liked += read_items(str(cfg.resolve(cfg.profile.liked_file)))
+    embedder = load_embedder(cfg.embed)
+    profile = build_profile(cfg.profile, embedder, liked, [], {})
+    vectors = embed_items(items, embedder) if items else np.zeros((0, 0), dtype=np.float32)
+    end = max((i.published for i in items), default=datetime.now().astimezone())
+    ranked = rank(
+        [item_story(i) for i in items], vectors, profile, [], cfg.rank, end - timedelta(days=7), end
+    )
+    if top is not None:
+        ranked = ranked[: max(0, top)]
+    lines = [
+        json.dumps({**r.story.lead.to_line(), "score": r.score, "reasons": list(r.reasons)}) for r in ranked
+    ]
+    try:
+        Path(output_path).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    except OSError as e:
+        raise InputError(f"{output_path}: cannot write: {e.strerror}") from None
+    return len(lines)

@@ -1,0 +1,86 @@
+"""The store's schema, one SQL script per version; SQLiteStore applies them by PRAGMA user_version."""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE items (
+        key TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        url TEXT NOT NULL,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        published TEXT NOT NULL,
+        updated TEXT,
+        authors TEXT NOT NULL,
+        categories TEXT NOT NULL,
+        metrics TEXT NOT NULL,
+        links TEXT NOT NULL,
+        feed TEXT NOT NULL,
+        comment TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL
+    );
+    CREATE INDEX items_published ON items(published);
+    CREATE TABLE embeddings (
+        model TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        dim INTEGER NOT NULL,
+        vec BLOB NOT NULL,
+        PRIMARY KEY (model, hash)
+    ) WITHOUT ROWID;
+    CREATE TABLE source_state (name TEXT PRIMARY KEY, state TEXT NOT NULL, updated_at TEXT NOT NULL);
+    CREATE TABLE source_runs (
+        id INTEGER PRIMARY KEY,
+        week TEXT NOT NULL,
+        name TEXT NOT NULL,
+        at TEXT NOT NULL,
+        fetched INTEGER NOT NULL,
+        new INTEGER NOT NULL,
+        errors TEXT NOT NULL,
+        fallback TEXT NOT NULL,
+        requests INTEGER NOT NULL,
+        not_modified INTEGER NOT NULL
+    );
+    CREATE INDEX source_runs_week ON source_runs(week, name);
+    CREATE TABLE issues (
+        week TEXT PRIMARY KEY,
+        built_at TEXT NOT NULL,
+        payload TEXT NOT NULL
+    );
+    CREATE TABLE featured (
+        week TEXT NOT NULL,
+        story_id TEXT NOT NULL,
+        keys TEXT NOT NULL,
+        title TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        PRIMARY KEY (week, story_id)
+    );
+    CREATE TABLE sends (
+        week TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        status TEXT NOT NULL,
+        message_id TEXT NOT NULL DEFAULT '',
+        error TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (week, recipient)
+    );
+    CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        target TEXT NOT NULL,
+        at TEXT NOT NULL,
+        UNIQUE (kind, target)
+    );
+    CREATE TABLE feeds (
+        url TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        weight REAL NOT NULL,
+        kind TEXT NOT NULL,
+        added_at TEXT NOT NULL
+    );
+    """,
+}

@@ -1,0 +1,209 @@
+"""Signals of one story, each a number with the reason a reader is shown; pure, no model.
+
+Engagement is a percentile within its source (and feed) this week, unknown is neutral; coverage counts
+distinct sources and domains; freshness places the newest item in the week; notability reads what a
+paper's record says about its likely reach (team size, "technical report", length, named system,
+code, venue); track record counts liked papers by the same authors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from digest.models import Item, Story
+from digest.profile import author_key
+
+NEUTRAL = 0.5
+# Which metric is "engagement" for a source; the first one an item has wins elsewhere.
+_METRIC = {"reddit": "score", "hn": "points"}
+_ANY_METRIC = ("points", "score", "upvotes", "likes", "reactions")
+_MIN_GROUP = 5  # fewer scored items in a feed than this: compare within the whole source
+
+_WIP = re.compile(r"\b(work in progress|in progress|technical report|tech(?:nical)? report|preprint)\b", re.I)
+_VENUE = re.compile(
+    r"\b(accepted|to appear|published in|camera[- ]ready|proceedings|findings of)\b|"
+    r"\b(CVPR|ICCV|ECCV|ICLR|ICML|NeurIPS|ACL|EMNLP|NAACL|AAAI|IJCAI|COLING|WACV|ICASSP|Interspeech|"
+    r"SIGIR|KDD|MICCAI|LREC)\s*'?\d{2,4}\b"
+)
+_PAGES = re.compile(r"(\d{1,3})\s*pages", re.I)
+_CODE = re.compile(
+    r"github\.com|huggingface\.co|project page|code (?:is|and [\w ]+ (?:are|is)|will be) (?:publicly )?"
+    r"(?:available|released)|we (?:open[- ]source|release)",
+    re.I,
+)
+_NAMED = re.compile(r"^\s*([A-Za-z0-9][\w.+-]*(?:\s[\w.+-]+){0,2})\s*:\s")
+_FRONTIER = re.compile(
+    r"\b(GPT-4(?:o|\.\d)?|GPT-5|o1|o3(?:-mini)?|o4-mini|DeepSeek(?:-R1|-V3)?|Claude|Gemini|Qwen\d*(?:\.\d+)?|"
+    r"Llama(?:[- ]?\d+(?:\.\d+)?)?|Mistral|Phi-\d)(?![\w-])"
+)
+_FEED_LABEL = {"reddit": "r/{feed}", "hn": "HN"}
+
+# How much each part of a paper's record says "this will matter"; measured lifts on the dev pools:
+# a large team and a "technical report / work in progress" comment are the strongest, a venue
+# acceptance (an already-circulated paper) is a mild minus.
+NOTABILITY_WEIGHTS = {
+    "team": 1.0,
+    "release": 1.0,
+    "long": 0.5,
+    "named": 0.5,
+    "frontier": 0.5,
+    "code": 0.3,
+    "venue": -0.5,
+}
+
+
+def _metric(item: Item) -> float | None:
+    key = _METRIC.get(item.source)
+    if key is not None:
+        return item.metrics.get(key)
+    for k in _ANY_METRIC:
+        if k in item.metrics:
+            return item.metrics[k]
+    return None
+
+
+def _percentile(value: float, values: Sequence[float]) -> float:
+    below = sum(v < value for v in values)
+    ties = sum(v == value for v in values)
+    return (below + 0.5 * ties) / len(values)
+
+
+def _group_label(item: Item, by_feed: bool) -> str:
+    if by_feed and item.feed:
+        return _FEED_LABEL.get(item.source, "{feed}").format(feed=item.feed)
+    return {"hn": "HN", "reddit": "Reddit"}.get(item.source, item.source)
+
+
+def engagement(stories: Sequence[Story]) -> list[tuple[float, str]]:
+    """Each story's best engagement percentile among items of its source (feed when big enough).
+
+    A story with no scored item gets the neutral 0.5 and no reason: "score unknown" is normal (public
+    Reddit RSS, blogs) and must not read as "nobody cared".
+    """
+    by_source: dict[str, list[float]] = defaultdict(list)
+    by_feed: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for story in stories:
+        for item in story.items:
+            v = _metric(item)
+            if v is not None:
+                by_source[item.source].append(v)
+                by_feed[(item.source, item.feed)].append(v)
+    out: list[tuple[float, str]] = []
+    for story in stories:
+        best, reason = -1.0, ""
+        for item in story.items:
+            v = _metric(item)
+            if v is None:
+                continue
+            group = by_feed[(item.source, item.feed)]
+            use_feed = len(group) >= _MIN_GROUP
+            pct = _percentile(v, group if use_feed else by_source[item.source])
+            if pct > best:
+                best = pct
+                reason = f"{_group_label(item, use_feed)} {_ordinal(round(pct * 100))} percentile"
+        out.append((best, reason) if best >= 0 else (NEUTRAL, ""))
+    return out
+
+
+def _ordinal(n: int) -> str:
+    n = max(0, min(n, 99))
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def coverage(story: Story) -> tuple[float, str]:
+    """Distinct sources count fully, extra domains half: 0 for one item, 1 at three sources or more."""
+    n_src, n_dom = len(story.sources), len(story.domains)
+    value = min(1.0, ((n_src - 1) + 0.5 * max(0, n_dom - n_src)) / 2.0)
+    if n_src > 1:
+        return value, f"{n_src} sources"
+    if n_dom > 1:
+        return value, f"{n_dom} sites"
+    return value, ""
+
+
+def freshness(story: Story, week_start: datetime, week_end: datetime) -> tuple[float, str]:
+    """Where the newest item falls in the week: 0 at the start, 1 at the end (clipped outside)."""
+    newest = max(i.published for i in story.items)
+    span = (week_end - week_start).total_seconds() or 1.0
+    value = min(1.0, max(0.0, (newest - week_start).total_seconds() / span))
+    return value, ("new in the last days of the week" if value >= 0.8 else "")
+
+
+def notability(item: Item) -> tuple[float, list[str]]:
+    """What a paper's record says about its reach: a weighted sum of yes/no cues, with their reasons."""
+    parts: dict[str, float] = {}
+    reasons: list[str] = []
+    n = len(item.authors)
+    if n >= 8:
+        parts["team"] = min(1.0, ((n.bit_length() - 1) - 2) / 3)
+        reasons.append(f"large team ({n} authors)")
+    record = f"{item.comment} {item.title}"
+    m = _WIP.search(record)
+    if m:
+        parts["release"] = 1.0
+        reasons.append(f"'{m.group(1).lower()}': a fresh release")
+    pages = [int(p) for p in _PAGES.findall(item.comment)]
+    if pages and max(pages) >= 25:
+        parts["long"] = 1.0
+        reasons.append(f"{max(pages)} pages")
+    named = _NAMED.match(item.title)
+    if named and len(named.group(1)) <= 30:
+        parts["named"] = 1.0
+        reasons.append(f"named system '{named.group(1)}'")
+    frontier = _FRONTIER.search(item.text)
+    if frontier:
+        parts["frontier"] = 1.0
+        reasons.append(f"works with {frontier.group(1)}")
+    if _CODE.search(f"{item.comment} {item.text}"):
+        parts["code"] = 1.0
+        reasons.append("code or project page")
+    venue = _VENUE.search(item.comment)
+    if venue:
+        parts["venue"] = 1.0
+        reasons.append("already accepted at a venue")
+    value = sum(NOTABILITY_WEIGHTS[k] * v for k, v in parts.items())
+    return value, reasons
+
+
+def track_record(item: Item, liked_authors: Mapping[str, int]) -> tuple[float, str]:
+    """Liked papers by this item's best-liked author: 1 liked paper → 0.5, two or more → 1."""
+    if not liked_authors or not item.authors:
+        return 0.0, ""
+    hits = [(liked_authors.get(author_key(a), 0), a) for a in item.authors]
+    count, who = max(hits)
+    if count == 0:
+        return 0.0, ""
+    others = sum(1 for c, _ in hits if c > 0) - 1
+    more = f" (and {others} more liked author{'s' if others > 1 else ''})" if others else ""
+    return min(1.0, count / 2), f"by {who}: {count} liked paper{'s' if count > 1 else ''}{more}"
+
+
+def category_lift(
+    item: Item, liked: Mapping[str, int], n_liked: int, pool_share: Mapping[str, float]
+) -> tuple[float, str]:
+    """How much more often the item's categories occur in liked papers than in this week's pool.
+
+    Log lift, smoothed towards 0 with a prior of two papers, averaged over the item's categories.
+    """
+    if n_liked == 0 or not item.categories:
+        return 0.0, ""
+    import math
+
+    prior = 2.0
+    lifts = []
+    for c in item.categories:
+        share = pool_share.get(c, 0.0)
+        if share > 0:
+            lifts.append((c, math.log((liked.get(c, 0) + prior * share) / (n_liked + prior) / share)))
+    if not lifts:
+        return 0.0, ""
+    value = sum(v for _, v in lifts) / len(lifts)
+    best = max(lifts, key=lambda x: x[1])
+    reason = ""
+    if best[1] > 0.3 and liked.get(best[0], 0):
+        reason = f"{best[0]}: {liked[best[0]]} of {n_liked} liked papers"
+    return value, reason

@@ -1,0 +1,92 @@
+"""Extractive summaries: the lead sentences of an abstract, selftext or article, as plain text.
+
+No model: what the author wrote first is usually what the item is about, and it cannot be wrong about
+the item the way a generated summary can. HTML and markdown are stripped so the result is safe to put
+in a text email as well as (escaped) in HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from digest.models import Item
+
+_BLOCK_TAGS = re.compile(r"<\s*(script|style)\b.*?<\s*/\s*\1\s*>", re.I | re.S)
+_BLOCK = re.compile(r"<\s*/?\s*(?:br|p|div|li|ul|ol|h\d|tr|td|th|table|blockquote|pre|section)\b[^>]*>", re.I)
+_TAG = re.compile(r"<[^>]*>")
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_MD_EMPH = re.compile(r"(\*\*|__|\*|_|~~|`+)(?=\S)(.+?)(?<=\S)\1")
+_MD_LINE = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+•●]\s+|\d+[.)]\s+)", re.M)
+_MD_RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$", re.M)
+_BARE_URL = re.compile(r"https?://\S+")
+_WS = re.compile(r"\s+")
+# A sentence ends at . ! ? followed by space and an upper-case letter, digit or quote; "e.g. the" and
+# "Fig. 3" style abbreviations are rare enough in leads that this simple rule holds.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[A-Z0-9])")
+_ABBREV = re.compile(r"\b(?:e\.g|i\.e|et al|vs|Fig|Eq|cf|approx|resp)\.$", re.I)
+
+
+def plain_text(text: str) -> str:
+    """HTML and markdown → one line of plain text (entities decoded, tags, link targets, emphasis gone)."""
+    s = _BLOCK_TAGS.sub(" ", text or "")
+    s = _BLOCK.sub("\n", s)
+    s = _TAG.sub("", s)  # inline tags (b, a, em) sit inside words and sentences
+    s = html.unescape(s)
+    s = _MD_IMAGE.sub(r"\1", s)
+    s = _MD_LINK.sub(r"\1", s)
+    s = _MD_REF_LINK.sub(r"\1", s)
+    s = _MD_RULE.sub(" ", s)
+    s = _MD_LINE.sub("", s)
+    for _ in range(2):  # nested emphasis such as ***bold italic***
+        s = _MD_EMPH.sub(r"\2", s)
+    s = _BARE_URL.sub("", s)
+    return _WS.sub(" ", s).strip()
+
+
+def _sentences(text: str) -> list[str]:
+    parts = _SENTENCE_END.split(text)
+    out: list[str] = []
+    for p in parts:
+        if out and _ABBREV.search(out[-1]):
+            out[-1] = f"{out[-1]} {p}"
+        else:
+            out.append(p)
+    return [p.strip() for p in out if p.strip()]
+
+
+def _cut(text: str, max_chars: int) -> str:
+    if len(text) <= max_chars:
+        return text
+    room = text[: max_chars - 1]
+    space = room.rfind(" ")
+    if space > max_chars // 2:
+        room = room[:space]
+    return room.rstrip(" ,;:-–—") + "…"
+
+
+def summarize(item: Item, max_chars: int = 320) -> str:
+    """Lead sentences of the item's body, whole sentences while they fit, never over `max_chars`.
+
+    A body that only repeats the title adds nothing, so it is skipped; with no body the title stands in.
+    """
+    max_chars = max(max_chars, 20)
+    body = plain_text(item.text)
+    title = plain_text(item.title)
+    if body.lower().startswith(title.lower()) and title:
+        body = body[len(title) :].lstrip(" -–—:.|")
+    if not body:
+        return _cut(title, max_chars)
+    picked: list[str] = []
+    used = 0
+    for sentence in _sentences(body):
+        extra = len(sentence) + (1 if picked else 0)
+        if used + extra > max_chars:
+            break
+        picked.append(sentence)
+        used += extra
+    if not picked:  # the first sentence alone is too long: cut it at a word
+        return _cut(body, max_chars)
+    return " ".join(picked)

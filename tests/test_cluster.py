@@ -1,0 +1,303 @@
+"""Clustering: link joins, verified semantic merges, constraints, leads, and the `digest cluster` file."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digest.cluster import cluster, read_items, run_cluster_file, story_id
+from digest.config import ClusterConfig, Config, EmbedConfig
+from digest.embed import Embedder, embed_items, load_embedder
+from digest.errors import InputError
+from digest.models import Item, Story
+
+DATA = Path(__file__).parent / "data" / "dedup"
+T0 = datetime(2026, 2, 5, 12, 0, tzinfo=timezone.utc)
+CFG = ClusterConfig()
+
+
+def item(key: str, title: str, source: str = "reddit", feed: str = "", **kw: object) -> Item:
+    base: dict[str, object] = {"url": "", "text": "", "published": T0}
+    base.update(kw)
+    return Item(key=key, source=source, title=title, feed=feed, **base)  # type: ignore[arg-type]
+
+
+def orthogonal(n: int, dim: int = 64) -> np.ndarray:
+    """Geometry-only vectors (no model): every item unrelated to every other."""
+    return np.eye(n, dim, dtype=np.float32)
+
+
+def groups(stories: list[Story]) -> set[frozenset[str]]:
+    return {frozenset(s.item_keys) for s in stories}
+
+
+def assert_partition(items: list[Item], stories: list[Story]) -> None:
+    keys = [k for s in stories for k in s.item_keys]
+    assert sorted(keys) == sorted(i.key for i in items)
+
+
+# --- deterministic joins (vectors are orthogonal on purpose: only links can join) -----------------
+
+
+def test_same_canonical_url_and_links_join_without_any_similarity() -> None:
+    items = [
+        item(
+            "hn:1",
+            "Claude Opus 4.6",
+            "hn",
+            url="https://www.anthropic.com/news/claude-opus-4-6?utm_source=hn",
+        ),
+        item(
+            "rss:1", "Introducing Opus", "rss", "Anthropic", url="https://anthropic.com/news/claude-opus-4-6/"
+        ),
+        item("x:1", "", "x", text="wow", links=("https://anthropic.com/news/claude-opus-4-6#top",)),
+        item("hn:2", "Something else", "hn", url="https://example.com/other"),
+    ]
+    stories = cluster(items, orthogonal(4), CFG)
+    assert groups(stories) == {frozenset({"hn:1", "rss:1", "x:1"}), frozenset({"hn:2"})}
+
+
+def test_arxiv_id_and_doi_in_any_form_join() -> None:
+    items = [
+        item("arxiv:2602.01234", "A paper", "arxiv", "cs.LG", url="https://arxiv.org/abs/2602.01234v1"),
+        item("reddit:1", "[R] a thread", feed="MachineLearning", text="pdf: arxiv.org/pdf/2602.01234v2.pdf"),
+        item("hn:1", "HF page", "hn", url="https://huggingface.co/papers/2602.01234"),
+        item("rss:1", "Journal version", "rss", "Nature", url="https://doi.org/10.1038/s41586-026-00001-x"),
+        item("x:1", "", "x", text="Now out in Nature: doi:10.1038/S41586-026-00001-X"),
+    ]
+    stories = cluster(items, orthogonal(5), CFG)
+    assert groups(stories) == {
+        frozenset({"arxiv:2602.01234", "reddit:1", "hn:1"}),
+        frozenset({"rss:1", "x:1"}),
+    }
+
+
+def test_a_paper_citing_another_paper_is_not_joined_to_it() -> None:
+    items = [
+        item("arxiv:2602.01234", "A", "arxiv", "cs.LG", url="https://arxiv.org/abs/2602.01234"),
+        item("arxiv:2602.05555", "B", "arxiv", "cs.CL", text="We build on arXiv:2602.01234."),
+    ]
+    assert len(cluster(items, orthogonal(2), CFG)) == 2
+
+
+def test_a_roundup_linking_many_things_joins_none_of_them() -> None:
+    links = tuple(f"https://site{k}.example.com/post" for k in range(5))
+    items = [item("x:1", "", "x", text="reading list", links=links)]
+    items += [item(f"rss:{k}", f"post {k}", "rss", f"site{k}", url=links[k]) for k in range(5)]
+    stories = cluster(items, orthogonal(6), CFG)
+    assert len(stories) == 6
+
+
+# --- semantic merges with geometry-only vectors ------------------------------------------------
+
+
+def near(base: np.ndarray, k: int, eps: float = 0.05) -> np.ndarray:
+    """Geometry-only: k unit vectors within a small angle of `base`."""
+    rng = np.random.default_rng(k)
+    v = base[None, :] + eps * rng.normal(size=(k, base.shape[0]))
+    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+
+def background(n: int, dim: int = 64) -> tuple[list[Item], np.ndarray]:
+    words = [
+        "kettle",
+        "violin",
+        "glacier",
+        "tulip",
+        "harbor",
+        "pepper",
+        "comet",
+        "saddle",
+        "lantern",
+        "quartz",
+    ]
+    items = [item(f"bg:{k}", f"{words[k % 10]} notes {k}", "rss", f"bg{k}") for k in range(n)]
+    return items, np.eye(n, dim, k=dim - n, dtype=np.float32)
+
+
+def test_noise_is_a_story_of_its_own_and_every_item_lands_once() -> None:
+    items = [item(f"r:{k}", f"unrelated title number {k}", feed=f"sub{k}") for k in range(8)]
+    stories = cluster(items, orthogonal(8), CFG)
+    assert len(stories) == 8
+    assert_partition(items, stories)
+    assert all(s.lead is s.items[0] and s.headline == s.lead.title for s in stories)
+
+
+def test_same_channel_is_never_merged_on_similarity_alone() -> None:
+    bg, bgv = background(6)
+    title = "Zorblax 3 released with streaming support"
+    items = [
+        item("arxiv:1", title, "arxiv", "cs.LG"),
+        item("arxiv:2", title, "arxiv", "cs.CL"),  # another paper: never one story by similarity
+        item("reddit:1", title, feed="LocalLLaMA"),
+        item("reddit:2", title, feed="LocalLLaMA"),  # same subreddit
+        item("reddit:3", title, feed="OpenAI"),  # a crosspost elsewhere may merge
+        *bg,
+    ]
+    vecs = np.vstack([near(np.eye(1, 64, 0)[0], 5), bgv])
+    stories = cluster(items, vecs, CFG)
+    assert_partition(items, stories)
+    story_of = {k: s.id for s in stories for k in s.item_keys}
+    assert story_of["arxiv:1"] != story_of["arxiv:2"]
+    assert story_of["reddit:1"] != story_of["reddit:2"]
+    assert story_of["reddit:3"] in {story_of["reddit:1"], story_of["reddit:2"]}
+
+
+def test_items_far_apart_in_time_do_not_merge() -> None:
+    bg, bgv = background(6)
+    title = "Zorblax 3 released with streaming support"
+    items = [
+        item("hn:1", title, "hn"),
+        item("reddit:1", title, feed="LocalLLaMA", published=T0 + timedelta(days=1)),
+        item("reddit:2", title, feed="OpenAI", published=T0 + timedelta(days=12)),
+        *bg,
+    ]
+    vecs = np.vstack([near(np.eye(1, 64, 0)[0], 3), bgv])
+    story_of = {k: s.id for s in cluster(items, vecs, CFG) for k in s.item_keys}
+    assert story_of["hn:1"] == story_of["reddit:1"] != story_of["reddit:2"]
+
+
+def test_chaining_guard_keeps_the_ends_of_a_chain_apart() -> None:
+    """Geometry-only: A~B, B~C, C~D, but A and D are strangers; average linkage must not chain them."""
+    bg, bgv = background(6)
+    angles = np.radians([0, 55, 110, 165])
+    vecs = np.zeros((4, 64), dtype=np.float32)
+    vecs[:, 0], vecs[:, 1] = np.cos(angles), np.sin(angles)
+    titles = ["alpha zorblax", "zorblax quibble", "quibble frobnitz", "frobnitz omega"]
+    items = [item(f"r:{k}", t, feed=f"sub{k}") for k, t in enumerate(titles)] + bg
+    stories = cluster(items, np.vstack([vecs, bgv]), CFG)
+    story_of = {k: s.id for s in stories for k in s.item_keys}
+    assert story_of["r:0"] != story_of["r:3"]
+    assert max(len(s.items) for s in stories) <= 2
+
+
+def test_an_unvouched_pair_needs_a_paraphrase_level_cosine() -> None:
+    """Geometry-only: no shared word at all, so only a cosine >= cfg.paraphrase may merge."""
+    bg, bgv = background(6)
+    items = [item("hn:1", "aardvark", "hn"), item("r:1", "bassoon", feed="x"), *bg]
+    close = near(np.eye(1, 64, 0)[0], 2, eps=0.01)
+    far = np.zeros((2, 64), dtype=np.float32)
+    far[0, 0], far[1, 0], far[1, 1] = 1.0, 0.6, 0.8  # cosine 0.6
+    assert len(cluster(items, np.vstack([close, bgv]), CFG)) == 7
+    assert len(cluster(items, np.vstack([far, bgv]), CFG)) == 8
+
+
+# --- semantic merges with the real model ---------------------------------------------------------
+
+WEEK = [
+    ("hn:1", "hn", "", "Claude Opus 4.6"),
+    ("reddit:1", "reddit", "ClaudeAI", "Anthropic releases Claude Opus 4.6 with a 1M context window"),
+    ("reddit:2", "reddit", "LocalLLaMA", "Claude Opus 4.5 vs local models: my benchmark results"),
+    ("reddit:3", "reddit", "webdev", "Claude Code wrote my whole frontend and I regret it"),
+    ("hn:2", "hn", "", "Claude Code for infrastructure teams"),
+    ("reddit:4", "reddit", "OpenAI", "OpenAI launches Frontier, an enterprise agent platform"),
+    ("x:1", "x", "sama", "Frontier is live: OpenAI's new platform for AI coworkers in the enterprise"),
+    ("reddit:5", "reddit", "programming", "Why I moved my side project from Postgres to SQLite"),
+    ("reddit:6", "reddit", "devops", "Kubernetes 1.35 upgrade broke our ingress"),
+    ("reddit:7", "reddit", "MachineLearning", "[D] How do you organise your experiment logs?"),
+    ("hn:3", "hn", "", "European Commission trials Matrix to replace Teams"),
+    ("reddit:8", "reddit", "ClaudeAI", "Is Claude getting slower for anyone else today?"),
+]
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return load_embedder(EmbedConfig())
+
+
+@pytest.fixture(scope="module")
+def week(embedder: Embedder) -> list[Story]:
+    items = [item(k, t, s, f) if s != "x" else item(k, "", s, f, text=t) for k, s, f, t in WEEK]
+    return cluster(items, embed_items(items, embedder), CFG)
+
+
+def test_real_model_merges_one_story_across_sources(week: list[Story]) -> None:
+    g = groups(week)
+    assert frozenset({"hn:1", "reddit:1"}) in g
+    assert frozenset({"reddit:4", "x:1"}) in g
+
+
+def test_real_model_keeps_topic_neighbours_and_other_versions_apart(week: list[Story]) -> None:
+    story_of = {k: s.id for s in week for k in s.item_keys}
+    assert story_of["reddit:2"] != story_of["hn:1"]  # Opus 4.5 is not Opus 4.6
+    assert story_of["reddit:3"] != story_of["hn:2"]  # two Claude Code posts, two stories
+    assert story_of["reddit:8"] != story_of["hn:1"]
+    assert len(week) == len(WEEK) - 2
+
+
+# --- leads, ids, the file command ---------------------------------------------------------------
+
+
+def test_lead_is_the_primary_source_and_the_id_follows_it() -> None:
+    url = "https://arxiv.org/abs/2602.01234"
+    items = [
+        item(
+            "reddit:1", "[R] thread", feed="ML", url="https://reddit.com/r/ML/1", links=(url,), published=T0
+        ),
+        item("x:1", "", "x", text=f"great paper {url}", published=T0 - timedelta(hours=5)),
+        item("arxiv:2602.01234", "The Paper", "arxiv", "cs.LG", url=url, published=T0 + timedelta(hours=1)),
+    ]
+    (story,) = cluster(items, orthogonal(3), CFG)
+    assert story.lead.key == "arxiv:2602.01234"
+    assert story.headline == "The Paper"
+    assert story.id == story_id(story.lead)
+    (again,) = cluster(items[::-1], orthogonal(3), CFG)
+    assert again.id == story.id
+    assert set(story.links_by_source) == {"reddit", "arxiv"}
+
+    blog = [
+        item("x:2", "", "x", text="repost", links=("https://lab.example.com/blog/launch",)),
+        item("rss:1", "Our launch", "rss", "Lab", url="https://lab.example.com/blog/launch"),
+    ]
+    (story2,) = cluster(blog, orthogonal(2), CFG)
+    assert story2.lead.key == "rss:1"
+
+
+def test_run_cluster_file_writes_every_id_once(tmp_path: Path) -> None:
+    out = tmp_path / "stories.jsonl"
+    n = run_cluster_file(str(DATA / "week.jsonl"), str(out), Config())
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    ids = [json.loads(x)["id"] for x in (DATA / "week.jsonl").read_text().splitlines()]
+    assert n == len(ids) == len(lines)
+    assert [x["id"] for x in lines] == ids
+    story = {x["id"]: x["story"] for x in lines}
+    assert story["hn:1"] == story["rss:anthropic:1"] == story["reddit:a1"]
+    assert story["arxiv:2602.01234"] == story["reddit:b2"]
+    assert story["arxiv:2602.05555"] != story["arxiv:2602.01234"]
+    assert story["x:9"] != story["hn:1"]  # a roundup
+    assert len(set(story.values())) == 6
+
+
+def test_run_cluster_file_never_reads_story_labels(tmp_path: Path) -> None:
+    rows = [json.loads(x) for x in (DATA / "week.jsonl").read_text().splitlines()]
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text("".join(json.dumps({**r, "story": "same"}) + "\n" for r in rows))
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    run_cluster_file(str(DATA / "week.jsonl"), str(a), Config())
+    run_cluster_file(str(labelled), str(b), Config())
+    assert a.read_text() == b.read_text()
+
+
+def test_bad_item_files_are_one_line_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"missing\.jsonl: file not found"):
+        read_items(str(tmp_path / "missing.jsonl"))
+    dup = tmp_path / "dup.jsonl"
+    dup.write_text('{"id": "a", "title": "x"}\n{"id": "a", "title": "y"}\n')
+    with pytest.raises(InputError, match=r"dup.jsonl:2: duplicate id 'a'"):
+        read_items(str(dup))
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "a"}\n{not json\n')
+    with pytest.raises(InputError, match=r"broken.jsonl:2: not JSON"):
+        read_items(str(broken))
+
+
+def test_empty_input_gives_no_stories(tmp_path: Path) -> None:
+    assert cluster([], np.zeros((0, 8), dtype=np.float32), CFG) == []
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert run_cluster_file(str(empty), str(tmp_path / "out.jsonl"), Config()) == 0
+    assert (tmp_path / "out.jsonl").read_text() == ""

@@ -1,0 +1,112 @@
+"""Embedding with the real bundled model; the cache by content hash and model id."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+
+import numpy as np
+import pytest
+
+from digest.config import EmbedConfig
+from digest.embed import LEAD_CHARS, Embedder, embed_items, item_text, load_embedder, text_hash
+from digest.errors import ModelError
+from digest.models import Item
+
+T0 = datetime(2026, 2, 5, tzinfo=timezone.utc)
+
+
+def item(key: str, title: str, text: str = "") -> Item:
+    return Item(key=key, source="rss", url="", title=title, text=text, published=T0)
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return load_embedder(EmbedConfig())
+
+
+class CountingEmbedder:
+    """The real model, counting the texts it is asked to encode."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.model_id = inner.model_id
+        self.seen: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        self.seen.extend(texts)
+        return self.inner.encode(texts)
+
+
+class DictCache:
+    """An in-memory EmbeddingCache (the store's SQLite one has the same two methods)."""
+
+    def __init__(self) -> None:
+        self.data: dict[tuple[str, str], np.ndarray] = {}
+
+    def get_embeddings(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        return {h: self.data[(model, h)] for h in hashes if (model, h) in self.data}
+
+    def put_embeddings(self, model: str, vectors: Mapping[str, np.ndarray]) -> None:
+        for h, v in vectors.items():
+            self.data[(model, h)] = np.asarray(v)
+
+
+def test_bundled_model_gives_unit_vectors_that_know_paraphrases(embedder: Embedder) -> None:
+    v = embedder.encode(
+        [
+            "Anthropic releases Claude Opus 4.6",
+            "Claude Opus 4.6 is out from Anthropic",
+            "Best sourdough recipe",
+        ]
+    )
+    assert v.shape == (3, 384) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert v[0] @ v[1] > 0.8 > 0.2 > v[0] @ v[2]
+    assert embedder.model_id == "all-MiniLM-L6-v2"
+
+
+def test_embed_items_keeps_order_and_reuses_the_cache(embedder: Embedder) -> None:
+    counting = CountingEmbedder(embedder)
+    cache = DictCache()
+    items = [
+        item("a", "Short"),
+        item("b", "A much longer title about mixture of experts routing"),
+        item("c", "Short"),
+    ]
+    first = embed_items(items, counting, cache)
+    assert first.shape == (3, 384)
+    assert counting.seen.count("Short") == 1  # same text embedded once
+    assert np.allclose(first[0], first[2])
+    direct = embedder.encode([item_text(items[1])])[0]
+    assert np.allclose(first[1], direct, atol=1e-5)
+    counting.seen.clear()
+    again = embed_items(items, counting, cache)
+    assert counting.seen == [] and np.allclose(again, first)
+    changed = embed_items([item("a", "Short", "now with a body")], counting, cache)
+    assert len(counting.seen) == 1 and not np.allclose(changed[0], first[0])
+    assert all(model == "all-MiniLM-L6-v2" for model, _ in cache.data)
+
+
+def test_item_text_is_title_plus_a_bounded_lead() -> None:
+    long_body = "First sentence of the abstract is here and it is long enough to count. " * 20
+    text = item_text(item("a", "Title", long_body))
+    assert text.startswith("Title. First sentence")
+    assert len(text) <= len("Title. ") + LEAD_CHARS
+    assert item_text(item("b", "", "an X post with no title")) == "an X post with no title"
+    assert item_text(item("c", "  Only   a title ")) == "Only a title"
+    assert text_hash("x") != text_hash("y")
+
+
+def test_missing_model_is_one_clear_line(tmp_path: object) -> None:
+    with pytest.raises(ModelError, match=r"embed.model: no model folder at ./no-such-model"):
+        load_embedder(EmbedConfig(model="./no-such-model"))
+
+
+def test_empty_input_embeds_to_an_empty_array(embedder: Embedder) -> None:
+    assert embed_items([], embedder).shape[0] == 0
+
+
+def test_loading_the_model_writes_nothing_to_stderr(capfd: pytest.CaptureFixture[str]) -> None:
+    load_embedder(EmbedConfig())
+    assert capfd.readouterr().err == ""

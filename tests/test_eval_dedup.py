@@ -1,0 +1,61 @@
+"""Dedup metrics against hand-computed examples, and the method against the UCI dev labels."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from digest.config import Config
+from digest.errors import InputError
+from digest.eval_dedup import evaluate_dedup, read_labelled, score
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+UCI = SHARED / "eval" / "dedup-uci-dev.jsonl"
+
+
+def test_scores_match_a_hand_computed_example() -> None:
+    # gold {0,1} {2,3}; predicted {0,1,2} {3}
+    s = score(["a", "a", "b", "b"], ["x", "x", "x", "y"])
+    assert s.precision == pytest.approx(1 / 3)  # 1 right pair of 3 predicted
+    assert s.recall == pytest.approx(1 / 2)  # 1 of 2 gold pairs found
+    assert s.f1 == pytest.approx(0.4)
+    assert s.bcubed_precision == pytest.approx((2 / 3 + 2 / 3 + 1 / 3 + 1) / 4)
+    assert s.bcubed_recall == pytest.approx((1 + 1 + 1 / 2 + 1 / 2) / 4)
+    assert s.ari == pytest.approx(0.0)  # exactly as many right pairs as chance predicts
+    assert (s.gold_stories, s.predicted_stories) == (2, 2)
+
+
+def test_perfect_and_all_singletons() -> None:
+    perfect = score(["a", "a", "b", "c"], ["p", "p", "q", "r"])
+    assert perfect.f1 == perfect.bcubed_f1 == perfect.ari == 1.0
+    alone = score(["a", "a", "b"], ["1", "2", "3"])
+    assert alone.precision == 1.0 and alone.recall == 0.0 and alone.f1 == 0.0
+    assert alone.bcubed_precision == 1.0
+    assert alone.bcubed_recall == pytest.approx((1 / 2 + 1 / 2 + 1) / 3)
+
+
+def test_ari_of_a_worse_than_chance_split_is_negative() -> None:
+    assert score(["a", "a", "b", "b"], ["x", "y", "x", "y"]).ari < 0
+
+
+def test_labelled_file_errors_are_one_line(tmp_path: Path) -> None:
+    p = tmp_path / "l.jsonl"
+    p.write_text(json.dumps({"id": "1", "title": "t"}) + "\n")
+    with pytest.raises(InputError, match=r"l.jsonl:1: missing key 'story'"):
+        read_labelled(str(p))
+    with pytest.raises(InputError, match=r"nope\.jsonl: file not found"):
+        read_labelled(str(tmp_path / "nope.jsonl"))
+
+
+@pytest.mark.skipif(not UCI.exists(), reason="../shared/eval/dedup-uci-dev.jsonl is absent")
+def test_method_beats_plain_hdbscan_on_uci_dev() -> None:
+    ours, plain = evaluate_dedup(str(UCI), Config()).splitlines()
+    pattern = r"pairwise P ([\d.]+) R ([\d.]+) F1 ([\d.]+)"
+    p, _r, f1 = map(float, re.search(pattern, ours).groups())  # type: ignore[union-attr]
+    base_p, _br, base_f1 = map(float, re.search(pattern, plain).groups())  # type: ignore[union-attr]
+    # Measured: ours P 0.931 F1 0.861; plain hdbscan on the same vectors P 0.757 F1 0.789.
+    assert f1 >= 0.84 and p >= 0.90
+    assert f1 > base_f1 + 0.03 and p > base_p + 0.1

@@ -1,0 +1,91 @@
+"""Feedback by mail: targets normalise, mailto links carry the judgement, an mbox of replies reads back."""
+
+from __future__ import annotations
+
+import mailbox
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+
+from digest.errors import InputError
+from digest.feedback import feedback_links, parse_target, read_mbox
+
+
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [
+        ("2506.11093v2", "arxiv:2506.11093"),
+        ("arXiv:2506.11093", "arxiv:2506.11093"),
+        ("https://arxiv.org/pdf/2506.11093v3", "arxiv:2506.11093"),
+        ("https://www.reddit.com/r/LocalLLaMA/comments/1qwgz6i/some_title/", "reddit:1qwgz6i"),
+        ("https://news.ycombinator.com/item?id=46902223", "hn:46902223"),
+        ("reddit:1qwgz6i", "reddit:1qwgz6i"),
+        ("https://www.Example.com/post/?utm_source=x", "https://example.com/post"),
+        ("  Crypto  ", "crypto"),
+        ("", ""),
+    ],
+)
+def test_parse_target(raw: str, want: str) -> None:
+    assert parse_target(raw) == want
+
+
+def _reply(link: str, when: str) -> EmailMessage:
+    """What a mail client sends when the reader clicks a mailto link."""
+    parts = urlsplit(link)
+    q = parse_qs(parts.query)
+    msg = EmailMessage()
+    msg["From"] = "reader@example.com"
+    msg["To"] = unquote(parts.path)
+    msg["Subject"] = q["subject"][0]
+    msg["Date"] = when
+    msg.set_content(q["body"][0])
+    return msg
+
+
+def test_links_round_trip_through_an_mbox(tmp_path: Path) -> None:
+    links = feedback_links("arxiv:2506.11093", "digest@example.com", "2026-W06")
+    assert set(links) == {"like", "dislike", "mute"}
+    assert links["like"].startswith("mailto:digest@example.com?subject=digest%20feedback%3A%20like%20arxiv")
+    assert "2026-W06" in unquote(links["like"])
+    path = tmp_path / "replies.mbox"
+    box = mailbox.mbox(str(path))
+    box.add(_reply(links["dislike"], "Tue, 10 Feb 2026 09:00:00 +0000"))
+    box.add(_reply(links["like"], "Mon, 09 Feb 2026 09:00:00 +0000"))
+    unrelated = EmailMessage()
+    unrelated["Subject"] = "lunch?"
+    unrelated.set_content("like pizza")  # body "like X" without our subject still counts; test below
+    box.add(unrelated)
+    quoted = EmailMessage()
+    quoted["Subject"] = "Re: digest feedback: mute https://www.spam.example/a?utm_medium=x"
+    quoted["Date"] = "Wed, 11 Feb 2026 09:00:00 +0000"
+    quoted.set_content("> quoted")
+    box.add(quoted)
+    box.flush()
+    box.close()
+    got = read_mbox(str(path))
+    kinds = [(f.kind, f.target) for f in got if f.target != "pizza"]
+    assert kinds == [
+        ("like", "arxiv:2506.11093"),
+        ("dislike", "arxiv:2506.11093"),
+        ("mute", "https://spam.example/a"),
+    ]
+    assert got[0].at == datetime(2026, 2, 9, 9, tzinfo=timezone.utc)
+
+
+def test_plain_mail_without_a_judgement_is_ignored(tmp_path: Path) -> None:
+    path = tmp_path / "m.mbox"
+    box = mailbox.mbox(str(path))
+    msg = EmailMessage()
+    msg["Subject"] = "Your newsletter"
+    msg.set_content("Thanks, great issue!")
+    box.add(msg)
+    box.close()
+    assert read_mbox(str(path)) == []
+
+
+def test_missing_mbox_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"nope\.mbox: no such mbox file"):
+        read_mbox(str(tmp_path / "nope.mbox"))

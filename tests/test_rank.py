@@ -1,0 +1,203 @@
+"""Ranking behaviour: signals, negatives, mutes, the featured ledger, diversity and reasons.
+
+Vectors come from `TopicEmbedder` (a fake, one axis per topic word) because these tests are about
+geometry and bookkeeping; `test_rank_file.py` runs the real model on real text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from rank_helpers import T0, T1, TopicEmbedder, item, story, vectors
+
+from digest.config import Interest, ProfileConfig, RankConfig
+from digest.models import RankedStory, Story
+from digest.profile import Featured, Profile, build_profile
+from digest.rank import featured_records, fingerprint, rank, select
+from digest.signals import engagement, notability, track_record
+
+CFG = RankConfig(top_n=10, max_per_source=6, max_per_feed=3, diversity=0.0)
+
+
+def _profile(**kw: Any) -> Profile:
+    cfg = ProfileConfig(interests=(Interest("agent"),), **kw)
+    return build_profile(cfg, TopicEmbedder(), [], [], {})
+
+
+def _rank(
+    stories: list[Story], profile: Profile | None = None, featured: list[Featured] | None = None
+) -> list[RankedStory]:
+    return rank(stories, vectors(stories), profile or _profile(), featured or [], CFG, T0, T1)
+
+
+def test_engagement_is_a_percentile_within_the_feed_and_unknown_is_neutral() -> None:
+    scored = [
+        item(f"reddit:{s}", "agent", source="reddit", feed="LocalLLaMA", metrics={"score": s})
+        for s in (10, 50, 100, 500, 950)
+    ]
+    unknown = item("reddit:none", "agent", source="reddit", feed="LocalLLaMA")
+    blog = item("rss:b", "agent", source="rss")
+    got = engagement([story(i) for i in [*scored, unknown, blog]])
+    assert got[4] == (0.9, "r/LocalLLaMA 90th percentile")
+    assert got[0][0] == pytest.approx(0.1)
+    assert got[5] == (0.5, "") and got[6] == (0.5, "")
+    ranked = {r.story.id: r for r in _rank([story(i) for i in [*scored, unknown]])}
+    assert ranked["reddit:none"].components["engagement"] == 0.0
+    assert ranked["reddit:950"].components["engagement"] > 0 > ranked["reddit:10"].components["engagement"]
+    assert "r/LocalLLaMA 90th percentile" in ranked["reddit:950"].reasons
+
+
+def test_small_feed_falls_back_to_the_whole_source() -> None:
+    a = item("hn:1", "x", source="hn", feed="HN front", metrics={"points": 100})
+    b = item("hn:2", "x", source="hn", feed="Show HN", metrics={"points": 10})
+    got = engagement([story(a), story(b)])
+    assert got[0] == (0.75, "HN 75th percentile")
+
+
+def test_reasons_are_itemised_and_components_sum_to_the_score() -> None:
+    s = [
+        story(item("rss:a", "agent agent news", day=6)),
+        story(item("rss:b", "bread news")),
+        story(
+            item("rss:c", "agent story", source="hn"),
+            item("rss:d", "agent story", url="https://blog.example/x"),
+        ),
+    ]
+    ranked = _rank(s)
+    assert ranked[0].story.id in ("rss:a", "rss:c") and ranked[-1].story.id == "rss:b"
+    for r in ranked:
+        assert r.score == pytest.approx(sum(r.components.values()), abs=1e-3)
+        assert r.summary
+    top = next(r for r in ranked if r.story.id == "rss:a")
+    assert any(re.fullmatch(r"matches 'agent' 0\.\d\d", x) for x in top.reasons)
+    multi = next(r for r in ranked if r.story.id == "rss:c")
+    assert "2 sources" in multi.reasons and multi.components["coverage"] > 0
+
+
+def test_negative_interest_pushes_a_story_down() -> None:
+    s = [story(item("rss:a", "agent news")), story(item("rss:b", "agent crypto crypto news"))]
+    plain = {r.story.id: r for r in _rank(s)}
+    neg = {r.story.id: r for r in _rank(s, _profile(negatives=(Interest("crypto"),)))}
+    assert neg["rss:b"].score < plain["rss:b"].score
+    assert neg["rss:b"].components["negative"] < 0 and "negative" not in neg["rss:a"].components
+    assert any(x.startswith("close to negative 'crypto'") for x in neg["rss:b"].reasons)
+    assert [r.story.id for r in _rank(s, _profile(negatives=(Interest("crypto"),)))] == ["rss:a", "rss:b"]
+
+
+@pytest.mark.parametrize(
+    ("kw", "reason"),
+    [
+        ({"muted_keywords": ("Crypto",)}, "muted keyword 'crypto'"),
+        ({"muted_sources": ("hn",)}, "muted source hn"),
+        ({"muted_domains": ("spam.example",)}, "muted domain spam.example"),
+    ],
+)
+def test_muted_stories_sink_with_the_reason_and_are_never_selected(kw: dict, reason: str) -> None:
+    bad = item("hn:1", "agent agent crypto", source="hn", url="https://www.news.spam.example/a")
+    s = [story(bad), story(item("rss:a", "bread"))]
+    ranked = _rank(s, _profile(**kw))
+    assert ranked[-1].story.id == "hn:1" and reason in ranked[-1].reasons
+    assert ranked[-1].components["excluded"] < 0
+    assert [r.story.id for r in select(ranked, CFG)] == ["rss:a"]
+
+
+PAPER: dict[str, Any] = {"source": "arxiv", "url": "https://arxiv.org/abs/2506.11093v1", "feed": "cs.CL"}
+
+
+def test_ledger_excludes_a_repeat_and_a_new_arxiv_version_is_not_an_update() -> None:
+    first = story(item("arxiv:2506.11093", "agent paper", **PAPER))
+    ledger = featured_records("2026-W05", _rank([first]))
+    assert ledger[0].keys == ("arxiv:2506.11093", "https://arxiv.org/abs/2506.11093")
+    assert ledger[0].fingerprint == fingerprint(first) == "sources=arxiv;domains=arxiv.org"
+    v2 = story(
+        item(
+            "arxiv:2506.11093v2", "agent paper (v2)", **{**PAPER, "url": "https://arxiv.org/abs/2506.11093v2"}
+        )
+    )
+    other = story(item("rss:z", "bread"))
+    ranked = _rank([v2, other], featured=ledger)
+    assert ranked[-1].story.id == v2.id and "already featured in 2026-W05" in ranked[-1].reasons
+    assert ranked[-1].update_of is None
+    assert [r.story.id for r in select(ranked, CFG)] == ["rss:z"]
+
+
+def test_material_update_comes_back_marked_with_the_earlier_week() -> None:
+    paper = item("arxiv:2506.11093", "agent paper", **PAPER)
+    ledger = featured_records("2026-W05", _rank([story(paper)]))
+    hn = item("hn:7", "Show HN: agent paper", source="hn", url="https://news.ycombinator.com/item?id=7")
+    blog = item("rss:lab", "Our agent paper", url="https://lab.example/blog/agent")
+    updated = story(replace(paper, published=T0), hn, blog, sid="s-new")
+    ranked = _rank([updated], featured=ledger)
+    assert ranked[0].update_of == "2026-W05"
+    assert ranked[0].reasons[0] == "update since 2026-W05: new hn, lab.example, news.ycombinator.com, rss"
+    assert "excluded" not in ranked[0].components and select(ranked, CFG)[0].update_of == "2026-W05"
+
+
+def test_an_already_liked_item_is_not_sent_again() -> None:
+    liked = item("arxiv:2501.00001", "agent paper", source="arxiv", url="https://arxiv.org/abs/2501.00001")
+    p = build_profile(ProfileConfig(), TopicEmbedder(), [liked], [], {})
+    ranked = _rank([story(replace(liked, key="arxiv:2501.00001")), story(item("rss:a", "bread"))], p)
+    assert ranked[-1].reasons[-1] == "already liked" and ranked[0].story.id == "rss:a"
+
+
+def test_caps_keep_one_source_from_filling_the_list_until_nothing_else_is_left() -> None:
+    reddit = [
+        story(item(f"reddit:{k}", f"agent agent {k}", source="reddit", feed=f"sub{k % 2}")) for k in range(6)
+    ]
+    rss = [story(item(f"rss:{k}", f"bread {k}")) for k in range(3)]
+    ranked = _rank(reddit + rss)
+    assert all(r.story.lead.source == "reddit" for r in ranked[:6])  # reddit is more relevant
+    cfg = replace(CFG, top_n=4, max_per_source=2, max_per_feed=1)
+    picked = select(ranked, cfg)
+    assert [r.story.lead.source for r in picked] == ["reddit", "reddit", "rss", "rss"]
+    assert len({r.story.lead.feed for r in picked if r.story.lead.source == "reddit"}) == 2
+    only_reddit = select(_rank(reddit), replace(cfg, top_n=4))
+    assert len(only_reddit) == 4  # caps yield when nothing else is left
+
+
+def test_mmr_diversity_lets_a_different_topic_in() -> None:
+    same = [story(item(f"rss:a{k}", "agent agent agent", day=k)) for k in range(3)]
+    other = story(item("rss:s", "agent safety safety"))
+    ranked = _rank([*same, other])
+    assert ranked[-1].story.id == "rss:s"
+    vecs = dict(zip([s.id for s in [*same, other]], vectors([*same, other]), strict=True))
+    assert select(ranked, replace(CFG, top_n=2, diversity=0.0), vecs)[1].story.id != "rss:s"
+    assert select(ranked, replace(CFG, top_n=2, diversity=0.7), vecs)[1].story.id == "rss:s"
+    # without vectors, word overlap of headlines stands in
+    assert select(ranked, replace(CFG, top_n=2, diversity=0.7))[1].story.id == "rss:s"
+
+
+def test_notability_reads_the_paper_record() -> None:
+    p = item(
+        "arxiv:1",
+        "Tina: Tiny Reasoning Models",
+        source="arxiv",
+        text="We fine-tune Qwen2.5. Code: github.com/x/y",
+        authors=tuple(f"A{k} B" for k in range(16)),
+        comment="Technical report, 40 pages",
+    )
+    value, reasons = notability(p)
+    assert reasons == [
+        "large team (16 authors)",
+        "'technical report': a fresh release",
+        "40 pages",
+        "named system 'Tina'",
+        "works with Qwen2.5",
+        "code or project page",
+    ]
+    plain_value, _ = notability(
+        replace(p, authors=("A B",), comment="Accepted at ACL 2025", title="On things", text="A study.")
+    )
+    assert value > 2 > 0 > plain_value
+
+
+def test_track_record_counts_liked_papers_of_the_same_author() -> None:
+    p = item("arxiv:1", "x", source="arxiv", authors=("Ada Lovelace", "Alan Turing"))
+    assert track_record(p, {"ada lovelace": 2, "alan turing": 1}) == (
+        1.0,
+        "by Ada Lovelace: 2 liked papers (and 1 more liked author)",
+    )
+    assert track_record(p, {"grace hopper": 3}) == (0.0, "")

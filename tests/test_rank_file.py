@@ -1,0 +1,56 @@
+"""`digest rank` on an item file with the real model: order, scores, reasons, --top and --likes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import DATA
+
+from digest.config import Config, Interest, ProfileConfig
+from digest.errors import ConfigError, InputError
+from digest.rank import run_rank_file
+
+ITEMS = DATA / "rank" / "items.jsonl"
+LIKES = DATA / "rank" / "likes.jsonl"
+
+
+def _read(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_every_item_best_first_with_score_and_reasons(tmp_path: Path) -> None:
+    out = tmp_path / "ranked.jsonl"
+    assert run_rank_file(str(ITEMS), str(out), str(LIKES), None, Config()) == 5
+    lines = _read(out)
+    ids = [x["id"] for x in lines]
+    assert sorted(ids) == sorted(x["id"] for x in _read(ITEMS))
+    scores = [x["score"] for x in lines]
+    assert scores == sorted(scores, reverse=True)
+    assert all(isinstance(x["reasons"], list) and x["reasons"] for x in lines)
+    assert ids[-1] == "rss:cooking:1"  # bread is nobody's AI interest
+    top = {x["id"]: x for x in lines}
+    assert "r/LocalLLaMA 100th percentile" not in top["reddit:abc123"]["reasons"]  # percentiles stop at 99
+    assert any("percentile" in r for r in top["reddit:abc123"]["reasons"])
+    assert any(r.startswith("like: close to liked") for r in top["arxiv:2506.00001"]["reasons"])
+    assert "by Ada Lovelace: 1 liked paper" in top["arxiv:2506.00001"]["reasons"]
+    assert top["rss:cooking:1"]["title"] == "How to bake sourdough bread at home"
+
+
+def test_top_and_muted_keyword(tmp_path: Path) -> None:
+    out = tmp_path / "ranked.jsonl"
+    cfg = Config(profile=ProfileConfig(muted_keywords=("quantization",)))
+    assert run_rank_file(str(ITEMS), str(out), None, 2, cfg) == 2
+    assert "reddit:abc123" not in [x["id"] for x in _read(out)]
+    run_rank_file(str(ITEMS), str(out), None, None, cfg)
+    last = _read(out)[-1]
+    assert last["id"] == "reddit:abc123" and "muted keyword 'quantization'" in last["reasons"]
+
+
+def test_profile_of_negatives_only_and_bad_input_are_one_line_errors(tmp_path: Path) -> None:
+    cfg = Config(profile=ProfileConfig(interests=(), negatives=(Interest("crypto"),)))
+    with pytest.raises(ConfigError, match="only negatives"):
+        run_rank_file(str(ITEMS), str(tmp_path / "o.jsonl"), None, None, cfg)
+    with pytest.raises(InputError, match=r"missing\.jsonl: file not found"):
+        run_rank_file(str(tmp_path / "missing.jsonl"), str(tmp_path / "o.jsonl"), None, None, Config())

@@ -1,0 +1,259 @@
+"""Rendering: email HTML (inlined, under Gmail's clip, inert feed content), plain text, pages, Atom feed."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.resources
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import feedparser
+import pytest
+from render_fixtures import BUILT, XSS_MARKER, sample_issue, sample_stories
+
+from digest.config import ArchiveConfig, Config, EmailConfig, RenderConfig
+from digest.deliver import build_message
+from digest.errors import ConfigError
+from digest.models import Item, RankedStory, Story
+from digest.render import (
+    GMAIL_CLIP_BYTES,
+    IssueSummary,
+    plain,
+    render_email,
+    render_feed,
+    render_index,
+    render_issue_page,
+    safe_url,
+    templates_dir,
+)
+
+CFG = Config(archive=ArchiveConfig(base_url="https://news.example.org/digest/"))
+
+
+class Tags(HTMLParser):
+    """Every start tag with its attributes, as a browser's tokenizer would see them."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def names(self) -> set[str]:
+        return {t for t, _ in self.tags}
+
+    def hrefs(self) -> list[str]:
+        return [a["href"] or "" for t, a in self.tags if t == "a" and "href" in a]
+
+
+def long_issue():
+    """Worst realistic case: long summaries, long reasons and eight member links per story."""
+    stories = []
+    for rs in sample_stories():
+        extra = tuple(
+            Item(
+                key=f"{rs.story.id}:x{k}",
+                source="reddit",
+                url=f"https://www.reddit.com/r/MachineLearning/comments/1q{k}abc/a_rather_long_slug_for_post_{k}/",
+                title=rs.story.headline,
+                text="",
+                published=BUILT,
+                feed="MachineLearning",
+            )
+            for k in range(6)
+        )
+        story = dataclasses.replace(rs.story, items=rs.story.items + extra)
+        stories.append(
+            dataclasses.replace(
+                rs,
+                story=story,
+                summary=rs.summary * 6,
+                reasons=(*rs.reasons, "Similar to three papers you liked in January: " + "x" * 120),
+            )
+        )
+    return dataclasses.replace(sample_issue(), stories=tuple(stories))
+
+
+def test_full_ten_story_email_stays_under_gmail_clip_limit():
+    html, text = render_email(long_issue(), CFG)
+    size = len(html.encode("utf-8"))
+    assert size < GMAIL_CLIP_BYTES, f"{size} bytes would be clipped by Gmail"
+    assert html.count('class="story"') == 10
+    assert text.count("=\n10. ") == 1
+
+
+def test_oversized_summaries_are_shortened_to_fit_the_clip_limit():
+    cfg = dataclasses.replace(CFG, render=RenderConfig(summary_chars=100_000))
+    stories = tuple(dataclasses.replace(rs, summary=rs.summary * 40) for rs in sample_stories())
+    html, _ = render_email(dataclasses.replace(sample_issue(), stories=stories), cfg)
+    assert len(html.encode("utf-8")) < GMAIL_CLIP_BYTES
+    assert html.count('class="story"') == 10
+
+
+def test_email_css_is_inlined_and_only_media_queries_stay_in_a_style_block():
+    html, _ = render_email(sample_issue(), CFG)
+    story_td = re.search(r'<td class="story"[^>]*>', html)
+    assert story_td and "padding:20px 24px" in story_td.group(0)
+    styles = re.findall(r"<style>(.*?)</style>", html, re.S)
+    assert len(styles) == 1 and styles[0].lstrip().startswith("@media")
+    assert "max-width:640px" in html  # fluid card, Outlook gets a fixed 640 table in conditional comments
+    assert "<!--[if mso]>" in html
+    assert '<meta name="color-scheme" content="light dark">' in html
+    assert "prefers-color-scheme: dark" in html
+    body_tag = re.search(r"<body[^>]*>", html)
+    assert (
+        body_tag and "background-color:#eef0f3" in body_tag.group(0) and "color:#1f2328" in body_tag.group(0)
+    )
+
+
+def test_feed_payloads_are_inert_in_email_and_archive_page():
+    html, _ = render_email(sample_issue(), CFG)
+    page = render_issue_page(sample_issue(), CFG)
+    for doc in (html, page):
+        tags = Tags(doc)
+        assert "script" not in tags.names()
+        assert "img" not in tags.names()  # nothing from feed content becomes an image (no tracking pixels)
+        assert XSS_MARKER not in tags.names()
+        handlers = [k for _, attrs in tags.tags for k in attrs if k.startswith("on")]
+        assert handlers == []
+        assert all(h.startswith(("https://", "http://", "mailto:", "../", "#")) for h in tags.hrefs()), (
+            tags.hrefs()
+        )
+        assert "javascript:" not in " ".join(tags.hrefs())
+        # the title is shown to the reader as text, not dropped
+        assert "Prompt injection via RSS &lt;script&gt;document.title=" in doc
+
+
+def test_summary_html_is_reduced_to_text_and_urls_must_be_http():
+    assert plain("<p>a &amp; b<script>evil()</script> <b>c</b></p>") == "a & b c"
+    assert plain("x < y and y > z") == "x < y and y > z"
+    assert safe_url("javascript:alert(1)") == ""
+    assert safe_url("https://ok.example/a b") == ""
+    assert safe_url(" https://ok.example/p?q=1 ") == "https://ok.example/p?q=1"
+
+
+def test_plain_text_reads_on_its_own():
+    _, text = render_email(sample_issue(), CFG)
+    numbered = re.findall(r"^(\d+)\.\s", text, re.M)
+    assert numbered[:10] == [str(n) for n in range(1, 11)]
+    for line in text.splitlines():
+        if max(map(len, line.split()), default=0) <= 40:  # only URLs and unbreakable words run over
+            assert len(line) <= 72, line
+    assert "    - arXiv: https://arxiv.org/abs/2602.01234" in text
+    assert "Update — first featured in 2026-W03 (https://news.example.org/digest/2026-W03/)" in text
+    assert "rss:OpenAI: 0 fetched, 0 new, failed" in text
+    assert "Read on the web: https://news.example.org/digest/2026-W06/" in text
+    assert "<p" not in text and "&amp;" not in text
+
+
+def test_story_shows_reasons_all_links_update_and_feedback():
+    html, _ = render_email(sample_issue(), CFG)
+    hrefs = Tags(html).hrefs()
+    for rs in sample_stories():
+        for urls in rs.story.links_by_source.values():
+            for url in urls:
+                if safe_url(url):
+                    assert url in hrefs
+    assert "Why this is here" in html and "Matches your interest" in html
+    assert "https://news.example.org/digest/2026-W03/" in hrefs
+    assert "Update — first featured in" in html.replace("&mdash;", "—")
+    mailtos = [h for h in hrefs if h.startswith("mailto:")]
+    assert len(mailtos) >= 30  # like, dislike, mute per story (+ unsubscribe)
+    page_hrefs = Tags(render_issue_page(sample_issue(), CFG)).hrefs()
+    assert "../2026-W03/index.html" in page_hrefs  # relative in the archive: works from file://
+
+
+def test_health_footer_names_failed_and_fallback_sources():
+    html, _ = render_email(sample_issue(), CFG)
+    footer = html[html.index("Where this came from") :]
+    assert "failed: rss:OpenAI" in footer
+    assert "HTTP 503 Service Unavailable" in footer
+    assert "fell back: reddit" in footer and "public RSS (no Reddit credentials)" in footer
+
+
+def test_quiet_week_renders_without_stories():
+    issue = dataclasses.replace(sample_issue(), stories=(), story_count=0)
+    html, text = render_email(issue, Config())
+    assert "A quiet week" in html and "A quiet week" in text
+    assert "A quiet week" in render_issue_page(issue, Config())
+
+
+def test_story_without_safe_url_falls_back_to_a_member_link():
+    rs = sample_stories()[2]  # lead url is javascript:
+    issue = dataclasses.replace(sample_issue(), stories=(rs,))
+    html, _ = render_email(issue, Config())
+    title = re.search(r'<a class="title-link"[^>]*href="([^"]+)"', html)
+    assert title and title.group(1) == "https://news.ycombinator.com/item?id=46900001"
+
+
+def test_user_templates_override_bundled_ones(tmp_path: Path):
+    (tmp_path / "email.txt.j2").write_text("CUSTOM {{ issue.week }} {{ stories|length }}\n")
+    cfg = Config(render=RenderConfig(templates=str(tmp_path)))
+    html, text = render_email(sample_issue(), cfg)
+    assert text == "CUSTOM 2026-W06 10\n"
+    assert 'class="story"' in html  # the rest still comes from the bundled set
+
+
+def test_template_errors_are_one_line_config_errors(tmp_path: Path):
+    with pytest.raises(ConfigError, match=r"render\.templates: folder not found"):
+        render_email(sample_issue(), Config(render=RenderConfig(templates=str(tmp_path / "nope"))))
+    (tmp_path / "email.txt.j2").write_text("{{ issue.weeek }}\n")
+    with pytest.raises(ConfigError, match=r"email\.txt\.j2: template uses an unknown value"):
+        render_email(sample_issue(), Config(render=RenderConfig(templates=str(tmp_path))))
+    (tmp_path / "email.txt.j2").write_text("{% for %}\n")
+    with pytest.raises(ConfigError, match=r"email.txt.j2:1: template error"):
+        render_email(sample_issue(), Config(render=RenderConfig(templates=str(tmp_path))))
+
+
+def test_bundled_templates_are_found_in_checkout_and_as_package():
+    assert (templates_dir() / "email.html.j2").is_file()
+    pkg = importlib.resources.files("templates")
+    for name in ("email.html.j2", "email.txt.j2", "issue.html.j2", "index.html.j2", "feed.xml.j2"):
+        assert pkg.joinpath(name).is_file(), name
+
+
+def summaries() -> list[IssueSummary]:
+    return [
+        IssueSummary("2026-W05", "Week five <b>&</b>", BUILT - timedelta(days=7), 9, "2026-W05/index.html",
+                     headlines=(("A <script>x</script>", "https://a.example/"), ("B", ""))),
+        IssueSummary("2026-W06", "Week six", BUILT, 10, "2026-W06/index.html"),
+        IssueSummary("2026-W07", "Week seven (draft)", BUILT + timedelta(days=3), 4, "2026-W07/index.html",
+                     final=False),
+    ]  # fmt: skip
+
+
+def test_feed_is_valid_atom_with_final_issues_newest_first():
+    xml = render_feed(summaries(), CFG)
+    parsed = feedparser.parse(xml)
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    assert [e.title for e in parsed.entries] == ["Week six", "Week five <b>&</b>"]
+    assert parsed.entries[0].link == "https://news.example.org/digest/2026-W06/"
+    assert "A &lt;script&gt;x&lt;/script&gt;" in parsed.entries[1].content[0].value
+    assert parsed.entries[0].id != parsed.entries[1].id
+    assert render_feed(summaries(), CFG) == xml  # stable ids and dates: no churn for readers
+    relative = feedparser.parse(render_feed(summaries(), Config()))
+    assert relative.bozo == 0 and relative.entries[0].link.endswith("2026-W06/index.html")
+
+
+def test_index_lists_issues_newest_first_with_relative_links():
+    html = render_index(summaries(), Config())
+    hrefs = Tags(html).hrefs()
+    assert hrefs[1:] == ["2026-W07/index.html", "2026-W06/index.html", "2026-W05/index.html"]
+    assert "in progress" in html
+    assert "Week five &lt;b&gt;&amp;&lt;/b&gt;" in html
+
+
+def test_email_subject_source_of_title_has_no_newlines():
+    rs = sample_stories()[0]
+    story = Story(id="x", items=rs.story.items, lead=rs.story.lead, headline="Line one\nline two")
+    issue = dataclasses.replace(
+        sample_issue(), title="T\r\nBcc: x@y", stories=(RankedStory(story=story, score=1),)
+    )
+    html, text = render_email(issue, Config(email=EmailConfig()))
+    assert "Line one line two" in html and "T Bcc: x@y" in html
+    msg = build_message(issue, html, text, Config(), "ada@example.org")
+    assert msg["Subject"] == "T Bcc: x@y" and msg["Bcc"] is None

@@ -1,0 +1,60 @@
+"""OPML import (pure) and the source registry built from the config."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+from sources_helpers import DATA
+
+from digest.config import Config, FeedConfig, RssConfig, SourcesConfig, parse_config
+from digest.errors import InputError
+from sources import from_config
+from sources.opml import parse_opml
+
+
+def test_opml_outlines_at_any_depth_once_each() -> None:
+    feeds = parse_opml(DATA / "feeds.opml")
+    assert feeds == [
+        FeedConfig("https://simonwillison.net/atom/everything/", "Simon Willison"),
+        FeedConfig("https://huggingface.co/blog/feed.xml", "Hugging Face"),
+        FeedConfig("https://hnrss.org/newest?points=100", "HN 100", kind="hn"),
+    ]
+
+
+def test_malformed_opml_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"broken\.opml: malformed OPML") as err:
+        parse_opml(DATA / "broken.opml")
+    assert "\n" not in str(err.value)
+    html = tmp_path / "page.opml"
+    html.write_text("<html><body/></html>")
+    with pytest.raises(InputError, match=r"page\.opml: not an OPML document"):
+        parse_opml(html)
+    with pytest.raises(InputError, match=r"missing\.opml: OPML file not found"):
+        parse_opml(tmp_path / "missing.opml")
+    bad_url = tmp_path / "bad.opml"
+    bad_url.write_text('<opml><body><outline text="x" xmlUrl="javascript:alert(1)"/></body></opml>')
+    with pytest.raises(InputError, match=r"bad\.opml: outline 'x': xmlUrl is not an http\(s\) URL"):
+        parse_opml(bad_url)
+
+
+def test_registry_makes_one_source_per_feed_and_skips_disabled() -> None:
+    names = [s.name for s in from_config(Config())]
+    assert names[:2] == ["arxiv", "reddit"]
+    assert "rss:OpenAI" in names and "hn:Hacker News" in names
+    assert len(names) == 2 + len(RssConfig().feeds)
+    cfg = parse_config(
+        {
+            "sources": {
+                "arxiv": {"enabled": False},
+                "http": {"min_interval_s": 0.5},
+                "rss": {"feeds": ["https://a.example/feed", {"url": "https://hnrss.org/best", "name": "HN"}]},
+            }
+        }
+    )
+    sources = from_config(cfg)
+    assert [s.name for s in sources] == ["reddit", "rss:https://a.example/feed", "hn:HN"]
+    assert cfg.sources.http.min_interval_s == 0.5
+    off = dataclasses.replace(Config(), sources=SourcesConfig(rss=RssConfig(enabled=False)))
+    assert [s.name for s in from_config(off)] == ["arxiv", "reddit"]

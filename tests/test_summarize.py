@@ -1,0 +1,47 @@
+"""Extractive summaries: plain text out of HTML/markdown, whole lead sentences, never over the bound."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from digest.models import Item
+from digest.summarize import plain_text, summarize
+
+T0 = datetime(2026, 2, 2, tzinfo=timezone.utc)
+
+
+def _item(title: str, text: str) -> Item:
+    return Item(key="k", source="rss", url="", title=title, text=text, published=T0)
+
+
+def test_html_and_markdown_are_stripped() -> None:
+    text = (
+        "<p>We <b>release</b> a model &amp; its <a href='https://x.org'>weights</a>.</p>"
+        "<script>alert(1)</script>## Results\n- **Fast**: see [the post](https://blog.example/p) and `code`."
+    )
+    out = plain_text(text)
+    assert out == "We release a model & its weights. Results Fast: see the post and code."
+    assert "<" not in out and "*" not in out and "](" not in out and "alert" not in out
+
+
+def test_summary_keeps_whole_lead_sentences_within_bound() -> None:
+    body = "First sentence is short. Second sentence adds detail. " + "Third one is very long " * 20 + "."
+    s = summarize(_item("Title", body), max_chars=60)
+    assert s == "First sentence is short. Second sentence adds detail."
+    assert len(s) <= 60
+
+
+def test_one_long_sentence_is_cut_at_a_word_with_ellipsis() -> None:
+    body = "word " * 200
+    s = summarize(_item("T", body), max_chars=100)
+    assert len(s) <= 100 and s.endswith("…") and not s[:-1].endswith(" ")
+
+
+def test_title_repeated_at_the_head_of_the_body_is_skipped_and_title_stands_in_for_no_body() -> None:
+    assert summarize(_item("REPLUG", "**REPLUG** - a retrieval-augmented LM.")) == "a retrieval-augmented LM."
+    assert summarize(_item("Only a title", "")) == "Only a title"
+
+
+def test_abbreviations_do_not_end_a_sentence() -> None:
+    s = summarize(_item("T", "Models, e.g. GPT, are big. Another sentence here."), max_chars=30)
+    assert s == "Models, e.g. GPT, are big."

@@ -1,0 +1,96 @@
+"""canonical_url, arxiv_ids and dois: the join keys of link-based deduplication."""
+
+from __future__ import annotations
+
+import pytest
+
+from digest.urls import arxiv_ids, canonical_url, dois
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("HTTP://WWW.Example.com/a/b/", "https://example.com/a/b"),
+        ("https://example.com/post?utm_source=tw&utm_medium=social&id=3", "https://example.com/post?id=3"),
+        ("https://example.com/post?fbclid=abc&ref=hn", "https://example.com/post"),
+        ("https://example.com/post#comments", "https://example.com/post"),
+        ("https://example.com/p?b=2&a=1", "https://example.com/p?a=1&b=2"),
+        (
+            "https://m.nytimes.com/2026/02/05/tech/ai.html?smid=tw-share",
+            "https://nytimes.com/2026/02/05/tech/ai.html",
+        ),
+        ("https://www.theverge.com/2026/2/5/opus/amp", "https://theverge.com/2026/2/5/opus"),
+        (
+            "https://example-com.cdn.ampproject.org/c/s/www.example.com/news/story/amp/",
+            "https://example.com/news/story",
+        ),
+        ("https://twitter.com/user/status/1?s=20", "https://x.com/user/status/1"),
+        ("https://youtu.be/abc123?si=xyz", "https://www.youtube.com/watch?v=abc123&feature=share"),
+        (
+            "https://old.reddit.com/r/LocalLLaMA/comments/abc/x/",
+            "https://www.reddit.com/r/LocalLLaMA/comments/abc/x",
+        ),
+        ("https://arxiv.org/pdf/2506.11093v3.pdf", "http://export.arxiv.org/abs/2506.11093v1"),
+        ("https://blog.example.com/index.html", "https://blog.example.com"),
+        ("github.com/foo/bar", "https://github.com/foo/bar/"),
+    ],
+)
+def test_canonical_url_makes_variants_equal(a: str, b: str) -> None:
+    assert canonical_url(a) == canonical_url(b) != ""
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("https://example.com/a", "https://example.com/b"),
+        ("https://example.com/p?id=1", "https://example.com/p?id=2"),
+        ("https://www.youtube.com/watch?v=aaa", "https://www.youtube.com/watch?v=bbb"),
+        ("https://news.ycombinator.com/item?id=1", "https://news.ycombinator.com/item?id=2"),
+        ("https://a.example.com/x", "https://b.example.com/x"),
+    ],
+)
+def test_canonical_url_keeps_different_pages_apart(a: str, b: str) -> None:
+    assert canonical_url(a) != canonical_url(b)
+
+
+def test_canonical_url_of_non_web_strings_is_empty() -> None:
+    assert canonical_url("") == ""
+    assert canonical_url("not a url") == ""
+    assert canonical_url("mailto:someone@example.com") == ""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://arxiv.org/abs/2506.11093",
+        "https://arxiv.org/abs/2506.11093v3",
+        "http://arxiv.org/pdf/2506.11093v2.pdf",
+        "https://arxiv.org/html/2506.11093v1",
+        "https://www.alphaxiv.org/abs/2506.11093",
+        "https://huggingface.co/papers/2506.11093",
+        "see arXiv:2506.11093 for details",
+        "arxiv 2506.11093v4",
+        "https://doi.org/10.48550/arXiv.2506.11093",
+    ],
+)
+def test_arxiv_ids_finds_the_version_free_id_in_every_form(text: str) -> None:
+    assert arxiv_ids(text) == {"2506.11093"}
+
+
+def test_arxiv_ids_old_style_and_several_in_one_text() -> None:
+    text = (
+        "compare arxiv.org/abs/hep-th/9901001v2 with arXiv:2601.00001 and https://arxiv.org/abs/2601.00002v3"
+    )
+    assert arxiv_ids(text) == {"hep-th/9901001", "2601.00001", "2601.00002"}
+
+
+def test_arxiv_ids_ignores_bare_numbers_and_other_sites() -> None:
+    assert arxiv_ids("version 2506.11093 of the report") == set()
+    assert arxiv_ids("https://example.com/abs/2506.11093") == set()
+    assert arxiv_ids("") == set()
+
+
+def test_dois_are_found_lower_cased_and_trimmed() -> None:
+    text = "Paper (doi: 10.1145/3442188.3445922). Also https://doi.org/10.1038/S41586-021-03819-2."
+    assert dois(text) == {"10.1145/3442188.3445922", "10.1038/s41586-021-03819-2"}
+    assert dois("no doi here, 10.12 is a number") == set()
