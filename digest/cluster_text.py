@@ -20,11 +20,11 @@ from digest.urls import arxiv_ids, canonical_url, dois
 LEAD_CHARS = 240
 
 
-# Words that carry no story identity, on top of a small English stop list.
 def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
+# Words that carry no story identity: a small English stop list plus news filler.
 _STOP = _wordset(
     """a about after again against all also am an and any are as at be because been before being between
     both but by can could did do does doing down during each few for from further had has have having he
@@ -33,6 +33,7 @@ _STOP = _wordset(
     these they this those through to too under until up very was we were what when where which while who
     whom why will with would you your yours vs via get got one two first last week today year years day
     says said say using use used make makes made like just how what why new now i'm it's don't can't
+    monthly weekly daily thread megathread discussion question questions help anyone guys anybody
     """
 )
 _MONTHS = _wordset(
@@ -47,6 +48,7 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9+#]*(?:[.\-_/][A-Za-z0-9+#]+)*")
 _VERSION = re.compile(r"\b([A-Za-z][A-Za-z]+)[\s\-]?v?(\d+(?:\.\d+)*)(?![\d.]*%)")
 _SPLIT = re.compile(r"[-/]")
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')\]]+")
+_SLUG_IS_TITLE = ("reddit.com", "redd.it")  # permalink slugs repeat the post title: no new words
 _NO_FEED_SINGLE = frozenset({"hn"})  # sources that are one front page: same source = same channel
 
 
@@ -119,6 +121,19 @@ def _text(item: Item) -> str:
     return f"{title}. {body[:LEAD_CHARS]}" if body else title
 
 
+def _slug_words(url: str) -> list[str]:
+    """Words of a URL's slug ("…/sbarro-files-for-bankruptcy-again"): editors' own summary of the page."""
+    parts = urlsplit(url) if url else None
+    if parts is None or (parts.hostname or "").endswith(_SLUG_IS_TITLE):
+        return []
+    path = parts.path
+    segs = [p for p in path.split("/") if p.count("-") + p.count("_") >= 2]
+    if not segs:
+        return []
+    slug = re.sub(r"\.[a-z]{2,5}$", "", segs[-1])
+    return [t for t in tokens(slug.replace("-", " ").replace("_", " ")) if not t.isdigit()]
+
+
 def tokens(text: str) -> list[str]:
     """Content tokens: lower-cased, light plural stemming, hyphen parts, and name+version joined
     ("Opus 4.6", "Opus-4.6" and "opus 4.6" all give "opus_4.6")."""
@@ -155,7 +170,7 @@ def build_features(items: Sequence[Item], vectors: np.ndarray) -> Features:
         ids.append(i)
         refs.append(r)
         text = _text(item)
-        docs.append(tokens(text))
+        docs.append(tokens(text) + _slug_words(item.url))
         versions.append(_versions(text))
         papers.append(_paper_name(item))
     n = len(items)

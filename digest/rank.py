@@ -31,6 +31,7 @@ from digest.summarize import summarize
 WEIGHTS = {
     "interest": 0.5,
     "liked": 2.0,
+    "nearest_liked": 0.5,  # one liked paper very close counts even when the average is not
     "notability": 1.0,
     "track_record": 1.0,
     "category": 0.3,
@@ -153,6 +154,7 @@ def rank(
     sims = _similarities(vecs, profile)
     z_interest = _z(sims["interest"]) if "interest" in sims else np.zeros(len(stories))
     z_liked = _z(sims["liked"]) if "liked" in sims else np.zeros(len(stories))
+    z_nearest = _z(sims["liked_cos"]) if "liked" in sims else np.zeros(len(stories))
     eng = engagement(stories)
     shares = _pool_shares(stories)
     index: dict[str, Featured] = {}
@@ -166,13 +168,21 @@ def rank(
         if "interest" in sims:
             comp["interest"] = WEIGHTS["interest"] * float(z_interest[i])
             best = profile.interest_texts[int(sims["interest_best"][i])]
-            why.append((comp["interest"], f"matches '{best}' {sims['interest_cos'][i]:.2f}"))
+            if comp["interest"] > 0:  # a below-average match is no reason to show
+                why.append((comp["interest"], f"matches '{best}' {sims['interest_cos'][i]:.2f}"))
         if "liked" in sims:
             comp["liked"] = WEIGHTS["liked"] * float(z_liked[i])
+            comp["nearest_liked"] = WEIGHTS["nearest_liked"] * float(z_nearest[i])
             title = " ".join(profile.liked_titles[int(sims["liked_best"][i])].replace("*", "").split())
             title = title if len(title) <= 60 else title[:59] + "…"
-            label = "likes classifier" if profile.classifier is not None else "like"
-            why.append((comp["liked"], f"{label}: close to liked '{title}' {sims['liked_cos'][i]:.2f}"))
+            label = "likes classifier, nearest" if profile.classifier is not None else "similar to"
+            if comp["liked"] + comp["nearest_liked"] > 0:
+                why.append(
+                    (
+                        comp["liked"] + comp["nearest_liked"],
+                        f"{label} liked '{title}' {sims['liked_cos'][i]:.2f}",
+                    )
+                )
         neg = float(sims["negative"][i])
         if neg > NEGATIVE_FLOOR:
             comp["negative"] = -NEGATIVE_SCALE * (neg - NEGATIVE_FLOOR)
@@ -215,6 +225,12 @@ def rank(
             why.append((EXCLUDED, "already liked"))
 
         reasons = [r for _, r in sorted(why, key=lambda x: -x[0]) if r]
+        if not reasons:  # nothing speaks for it: say how weak the best match is
+            if "interest" in sims:
+                best = profile.interest_texts[int(sims["interest_best"][i])]
+                reasons = [f"weak match: '{best}' {sims['interest_cos'][i]:.2f}"]
+            elif "liked" in sims:
+                reasons = [f"weak match to liked examples {sims['liked_cos'][i]:.2f}"]
         out.append(
             RankedStory(
                 story=story,

@@ -100,11 +100,17 @@ def engagement(stories: Sequence[Story]) -> list[tuple[float, str]]:
                 continue
             group = by_feed[(item.source, item.feed)]
             use_feed = len(group) >= _MIN_GROUP
+            if not use_feed and len(by_source[item.source]) < _MIN_GROUP:
+                # Too few to rank against: say the number, keep the value neutral.
+                if best < 0 and not reason:
+                    name = _METRIC.get(item.source) or next(k for k in _ANY_METRIC if k in item.metrics)
+                    reason = f"{v:g} {name} on {_group_label(item, True)}"
+                continue
             pct = _percentile(v, group if use_feed else by_source[item.source])
             if pct > best:
                 best = pct
                 reason = f"{_group_label(item, use_feed)} {_ordinal(round(pct * 100))} percentile"
-        out.append((best, reason) if best >= 0 else (NEUTRAL, ""))
+        out.append((best, reason) if best >= 0 else (NEUTRAL, reason))
     return out
 
 

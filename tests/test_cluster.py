@@ -301,3 +301,18 @@ def test_empty_input_gives_no_stories(tmp_path: Path) -> None:
     empty.write_text("")
     assert run_cluster_file(str(empty), str(tmp_path / "out.jsonl"), Config()) == 0
     assert (tmp_path / "out.jsonl").read_text() == ""
+
+
+def test_tokens_join_names_with_versions_and_read_url_slugs() -> None:
+    from digest.cluster_text import _slug_words, tokens
+
+    for spelling in ("Claude Opus 4.6 is out", "claude opus-4.6 is out", "Claude Opus4.6 is out"):
+        assert "opus_4.6" in tokens(spelling), spelling
+    assert "opus_4.5" not in tokens("Claude Opus 4.6 is out")
+    assert tokens("The models of the week") == ["model"]  # stop words out, plural folded
+    assert _slug_words("https://news.example.com/2014/03/10/sbarro-files-for-bankruptcy-again/") == [
+        "sbarro",
+        "file",
+        "bankruptcy",
+    ]
+    assert _slug_words("https://www.reddit.com/r/x/comments/1/the_post_title_again/") == []

@@ -56,6 +56,6 @@ def test_method_beats_plain_hdbscan_on_uci_dev() -> None:
     pattern = r"pairwise P ([\d.]+) R ([\d.]+) F1 ([\d.]+)"
     p, _r, f1 = map(float, re.search(pattern, ours).groups())  # type: ignore[union-attr]
     base_p, _br, base_f1 = map(float, re.search(pattern, plain).groups())  # type: ignore[union-attr]
-    # Measured: ours P 0.931 F1 0.861; plain hdbscan on the same vectors P 0.757 F1 0.789.
-    assert f1 >= 0.84 and p >= 0.90
+    # Measured: ours P 0.920 F1 0.871; plain hdbscan on the same vectors P 0.757 F1 0.789.
+    assert f1 >= 0.85 and p >= 0.90
     assert f1 > base_f1 + 0.03 and p > base_p + 0.1

