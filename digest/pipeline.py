@@ -150,16 +150,10 @@ def rank_week(
             feedback_items[fb.target] = found[0]
     profile = build_profile(cfg.profile, embedder, _liked_items(cfg, store), feedback, feedback_items)
     start, end = week_window(week)
-    ranked = rank(
-        stories,
-        story_vectors(stories, items, vectors),
-        profile,
-        store.featured_before(week),
-        cfg.rank,
-        start,
-        end,
-    )
-    return list(select(ranked, cfg.rank))
+    svecs = story_vectors(stories, items, vectors)
+    ranked = rank(stories, svecs, profile, store.featured_before(week), cfg.rank, start, end)
+    by_id = {s.id: svecs[i] for i, s in enumerate(stories)}
+    return list(select(ranked, cfg.rank, by_id))
 
 
 def issue_title(week: str, stories: Sequence[RankedStory]) -> str:
