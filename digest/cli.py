@@ -189,12 +189,13 @@ def cmd_run(cfg: Config, args: argparse.Namespace, log: Any) -> int:
 
     week = args.week or current_week()
     with _locked(cfg), open_store(cfg) as store:
-        _report_sources(collect(cfg, store, week, log))
+        # every source failing is exit 3, but the items already stored still make (and send) the issue
+        sources_status = _report_sources(collect(cfg, store, week, log))
         built = build(cfg, store, week, log)
         log(f"{week}: {len(built.issue.stories)} stories → {built.archive_page}")
         if args.no_send:
-            return 0
-        return _send(cfg, store, week, args, log)
+            return sources_status
+        return _send(cfg, store, week, args, log) or sources_status
 
 
 def cmd_cluster(cfg: Config, args: argparse.Namespace, log: Any) -> int:

@@ -119,41 +119,61 @@ def _normalise_target(ref: str) -> str:
 
 def story_vectors(stories: Sequence[Story], items: Sequence[Item], vectors: np.ndarray) -> np.ndarray:
     """One unit vector per story: the normalised mean of its members' vectors."""
-    index = {it.key: i for i, it in enumerate(items)}
-    out = np.zeros((len(stories), vectors.shape[1] if len(vectors) else 0), dtype=np.float32)
-    for s, story in enumerate(stories):
-        v = vectors[[index[i.key] for i in story.items]].mean(axis=0)
-        out[s] = v / (np.linalg.norm(v) or 1.0)
-    return out
+    from digest.twostage import story_vectors as by_key
+
+    return by_key(stories, dict(zip([i.key for i in items], vectors, strict=True)))
 
 
 def rank_week(
-    cfg: Config, store: SQLiteStore, week: str, items: Sequence[Item], log: Log = _quiet
+    cfg: Config,
+    store: SQLiteStore,
+    week: str,
+    items: Sequence[Item],
+    log: Log = _quiet,
+    times: dict[str, float] | None = None,
 ) -> list[RankedStory]:
-    """Embed, cluster and rank `items`; returns the selected top stories."""
-    from digest.cluster import cluster
-    from digest.embed import embed_items, load_embedder
-    from digest.profile import build_profile
-    from digest.rank import rank, select
+    """Embed, cluster and rank `items`; returns the selected top stories.
+
+    A week of `embed.two_stage_min` items or more goes through twostage.py (static model first, the
+    transformer on what can still make the issue); a smaller one is embedded whole by the transformer.
+    Vectors of both models are cached in the store, and the transformer loads only if something is
+    missing. `times` (seconds per stage: embed, cluster, rank) is filled for the benchmark.
+    """
+    from digest.embed import CachedEmbedder, Embedder, load_embedder
+    from digest.profile import Profile, build_profile
+    from digest.rank import select
+    from digest.static_embed import load_static_embedder
+    from digest.twostage import one_stage, rank_two_stage
 
     if not items:
         return []
-    embedder = load_embedder(cfg.embed)
-    vectors = embed_items(items, embedder, cache=store)
-    stories = cluster(items, vectors, cfg.cluster)
-    log(f"{len(items)} items → {len(stories)} stories")
+    embedder = CachedEmbedder(load_embedder(cfg.embed, lazy=True), store)
     feedback = store.feedback()
     feedback_items = {}
     for fb in feedback:
         found = store.find_items(fb.target)
         if found:
             feedback_items[fb.target] = found[0]
-    profile = build_profile(cfg.profile, embedder, _liked_items(cfg, store), feedback, feedback_items)
+    liked = _liked_items(cfg, store)
     start, end = week_window(week)
-    svecs = story_vectors(stories, items, vectors)
-    ranked = rank(stories, svecs, profile, store.featured_before(week), cfg.rank, start, end)
-    by_id = {s.id: svecs[i] for i, s in enumerate(stories)}
-    return list(select(ranked, cfg.rank, by_id))
+    featured = store.featured_before(week)
+
+    def profile_of(emb: Embedder) -> Profile:
+        return build_profile(cfg.profile, emb, liked, feedback, feedback_items)
+
+    two = len(items) >= cfg.embed.two_stage_min and cfg.embed.static_model.strip().lower() != "none"
+    static = load_static_embedder(cfg.embed) if two else None
+    if static is not None:
+        out = rank_two_stage(
+            cfg, items, embedder, CachedEmbedder(static, store), profile_of, featured, start, end, times
+        )
+    else:
+        out = one_stage(cfg, items, embedder, profile_of, featured, start, end, times)
+    log(
+        f"{len(items)} items → {out.stories} stories; transformer vectors for {out.transformer_items} items "
+        f"({embedder.encoded} newly encoded)"
+    )
+    return list(select(out.ranked, cfg.rank, out.vectors))
 
 
 def issue_title(week: str, stories: Sequence[RankedStory]) -> str:
@@ -191,8 +211,7 @@ def build(cfg: Config, store: SQLiteStore, week: str | None = None, log: Log = _
         issue = issue_from_dict(previous)  # byte-identical re-render
     page = write_issue(issue, cfg)
     if changed:
-        store.save_issue(week, built_at, payload)
-        store.record_featured(week, featured_records(week, top))
+        store.save_issue(week, built_at, payload, featured_records(week, top))  # one transaction
     return Built(issue=issue, archive_page=page, changed=changed)
 
 

@@ -63,7 +63,7 @@ class SQLiteStore:
         if "locked" in msg or "busy" in msg:
             return f"{self.path}: database is locked by another process ({msg}); try again later"
         if "disk is full" in msg or "disk I/O" in msg:
-            return f"{self.path}: cannot write ({msg}); nothing stored was lost"
+            return f"{self.path}: cannot write ({msg}; is the disk full?); nothing stored was lost"
         if "readonly" in msg:
             return f"{self.path}: database is read-only ({msg})"
         return f"{self.path}: {msg}"
@@ -306,12 +306,25 @@ class SQLiteStore:
         return [FeedConfig(url=r[0], name=r[1], weight=r[2], kind=r[3]) for r in rows]
 
     # -- issues --------------------------------------------------------------------------------
-    def save_issue(self, week: str, built_at: datetime, payload: Mapping[str, Any]) -> None:
+    def save_issue(
+        self,
+        week: str,
+        built_at: datetime,
+        payload: Mapping[str, Any],
+        featured: Iterable[Featured] | None = None,
+    ) -> None:
+        """Store the issue and, given `featured`, its ledger rows in the same transaction.
+
+        Together, because a crash between two transactions would leave a saved issue without its ledger
+        rows, and a rebuild that finds the issue unchanged would never write them.
+        """
         with self._tx() as db:
             db.execute(
                 "INSERT OR REPLACE INTO issues VALUES (?,?,?)",
                 (week, _iso(built_at), json.dumps(payload, sort_keys=True)),
             )
+            if featured is not None:
+                self._replace_featured(db, week, featured)
 
     def get_issue(self, week: str) -> dict[str, Any] | None:
         rows = self._query("SELECT payload FROM issues WHERE week = ?", (week,))
@@ -324,11 +337,15 @@ class SQLiteStore:
     def record_featured(self, week: str, records: Iterable[Featured]) -> None:
         """Replace the ledger rows of `week` (a rebuild of the same week replaces, never adds)."""
         with self._tx() as db:
-            db.execute("DELETE FROM featured WHERE week = ?", (week,))
-            db.executemany(
-                "INSERT OR REPLACE INTO featured VALUES (?,?,?,?,?)",
-                [(week, f.story_id, json.dumps(list(f.keys)), f.title, f.fingerprint) for f in records],
-            )
+            self._replace_featured(db, week, records)
+
+    @staticmethod
+    def _replace_featured(db: sqlite3.Connection, week: str, records: Iterable[Featured]) -> None:
+        db.execute("DELETE FROM featured WHERE week = ?", (week,))
+        db.executemany(
+            "INSERT OR REPLACE INTO featured VALUES (?,?,?,?,?)",
+            [(week, f.story_id, json.dumps(list(f.keys)), f.title, f.fingerprint) for f in records],
+        )
 
     def featured_before(self, week: str) -> list[Featured]:
         from digest.profile import Featured
