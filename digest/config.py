@@ -146,6 +146,13 @@ class EmbedConfig:
     model: str = "bundled"
     batch_size: int = 64
     device: str = "cpu"
+    # The cheap first stage: "auto" = a static model distilled once from `model` (model2vec) and cached
+    # under the user cache dir; "none" = embed everything with `model`; or the path of a model2vec folder.
+    static_model: str = "auto"
+    # Stage 2 re-embeds with `model` only the best `shortlist` stories of stage 1 (plus every story with
+    # engagement or several sources); weeks under `two_stage_min` items are embedded whole with `model`.
+    shortlist: int = 150
+    two_stage_min: int = 400
 
 
 @dataclass(frozen=True)
@@ -159,6 +166,12 @@ class ClusterConfig:
     max_refs: int = 3  # an item linking more distinct targets is a roundup: its links join nothing
     paraphrase: float = 0.7  # embedding cosine at which two items may merge without a shared rare word
     max_group: int = 400  # largest block compared densely; bigger components lose their weakest edges
+    lexical_vouch: float = 0.5  # tf-idf cosine (shared rare names, numbers) at which a pair may merge
+    channel_penalty: float = 0.25  # similarity cost for two posts of one subreddit/feed/account (not arXiv)
+    name_guard: bool = True  # two groups with disjoint own names (rare words) never merge
+    spread: float = 0.25  # 0 = average linkage; 1 = centroid cosine (groups judged relative to their spread)
+    day_penalty: float = 0.03  # similarity cost per day apart beyond the first
+    rumour_penalty: float = 0.3  # similarity cost for a leak/rumour/teaser posted before a non-rumour item
 
 
 @dataclass(frozen=True)
@@ -183,6 +196,7 @@ class ProfileConfig:
     liked: tuple[str, ...] = ()  # URLs or arXiv ids
     liked_file: str = ""  # item-lines file of liked examples
     history: int = 200  # only the most recent liked examples shape the profile (older tastes fade)
+    title_history: int = 1000  # liked titles the title-words model learns from (words fade slower)
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,8 @@ class Profile:
     muted_domains: tuple[str, ...] = ()
     muted_feeds: tuple[str, ...] = ()
     classifier: tuple[np.ndarray, float] | None = None  # (w, b) over embeddings: like vs dislike
+    title_examples: tuple[str, ...] = ()  # the `title_history` most recent liked titles, oldest first
+    liked_records: tuple[Item, ...] = ()  # of those, the liked papers whose record is known (authors)
 
     @property
     def has_likes(self) -> bool:
@@ -192,7 +194,10 @@ def build_profile(
         if not ids & seen:
             unique.append(item)
         seen |= ids
-    likes = list(reversed(unique))[-cfg.history :] if cfg.history > 0 else []
+    unique.reverse()
+    recent = unique[-cfg.title_history :] if cfg.title_history > 0 else []
+    titles = tuple(i.title for i in recent)
+    likes = unique[-cfg.history :] if cfg.history > 0 else []
 
     as_text = text or profile_text
     interest_vecs = _encode(embedder, [i.text for i in cfg.interests], 0)
@@ -241,4 +246,6 @@ def build_profile(
         muted_domains=tuple(dict.fromkeys(domains)),
         muted_feeds=tuple(dict.fromkeys(feeds)),
         classifier=_fit_classifier(liked_vecs, disliked_vecs),
+        title_examples=titles,
+        liked_records=tuple(i for i in recent if i.authors),
     )

@@ -20,6 +20,7 @@ import numpy as np
 
 from digest.config import Config, RankConfig
 from digest.models import Item, RankedStory, Story
+from digest.pickability import record_scores, title_scores
 from digest.profile import Featured, Profile, build_profile, item_ids
 from digest.signals import category_lift, coverage, engagement, freshness, notability, track_record
 from digest.summarize import summarize
@@ -32,6 +33,8 @@ WEIGHTS = {
     "interest": 0.5,
     "liked": 2.0,
     "nearest_liked": 0.5,  # one liked paper very close counts even when the average is not
+    "title_words": 0.5,  # liked titles vs this week's titles (pickability.py); see eval_rank LOWO row
+    "record": 0.25,  # liked papers' records vs this week's papers (pickability.py)
     "notability": 1.0,
     "track_record": 1.0,
     "category": 0.3,
@@ -156,6 +159,8 @@ def rank(
     z_liked = _z(sims["liked"]) if "liked" in sims else np.zeros(len(stories))
     z_nearest = _z(sims["liked_cos"]) if "liked" in sims else np.zeros(len(stories))
     eng = engagement(stories)
+    titles = title_scores(profile.title_examples, [s.headline or s.lead.title for s in stories])
+    records = record_scores(profile.liked_records, [s.lead for s in stories])
     shares = _pool_shares(stories)
     index: dict[str, Featured] = {}
     for f in sorted(featured, key=lambda f: f.week):
@@ -183,6 +188,12 @@ def rank(
                         f"{label} liked '{title}' {sims['liked_cos'][i]:.2f}",
                     )
                 )
+        if profile.title_examples:
+            comp["title_words"] = WEIGHTS["title_words"] * titles[i][0]
+            why.append((comp["title_words"], titles[i][1]))
+        if profile.liked_records:
+            comp["record"] = WEIGHTS["record"] * records[i][0]
+            why.append((comp["record"], records[i][1]))
         neg = float(sims["negative"][i])
         if neg > NEGATIVE_FLOOR:
             comp["negative"] = -NEGATIVE_SCALE * (neg - NEGATIVE_FLOOR)

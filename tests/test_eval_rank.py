@@ -66,6 +66,7 @@ def test_dev_pools_two_weeks_beat_both_baselines() -> None:
     ours = _row(table, "all weeks", "digest")
     sanity = _row(table, "all weeks", "arxiv-sanity-lite")
     zotero = _row(table, "all weeks", "zotero-arxiv-daily")
-    # measured 0.231 recall@10 (3 of 13 picks) / 0.191 nDCG@10 on these two weeks; baselines 0.077
-    assert ours[0] >= 0.2 and ours[2] >= 0.15
+    # measured 0.385 recall@10 (5 of 13 picks), 0.538 recall@50, 0.323 nDCG@10 on these two weeks;
+    # baselines 0.077 recall@10
+    assert ours[0] >= 0.35 and ours[1] >= 0.5 and ours[2] >= 0.3
     assert ours[0] > max(sanity[0], zotero[0]) and ours[2] > max(sanity[2], zotero[2])

@@ -90,8 +90,18 @@ def test_liked_paper_records_give_authors_and_categories() -> None:
     )
     p = build_profile(ProfileConfig(), TopicEmbedder(), [paper], [], {})
     assert p.liked_authors == {"ada lovelace": 1} and p.liked_categories == {"cs.CL": 1}
+    assert p.liked_records == (paper,) and p.title_examples == ("agent paper",)
     assert "arxiv:2501.00001" in p.liked_keys and np.isclose(np.linalg.norm(p.liked_vecs[0]), 1)
 
 
 def test_author_key_survives_spellings() -> None:
     assert author_key("Jane Q. Doe") == author_key("Doe, Jane Q.") == author_key("jane q doe") == "jane q doe"
+
+
+def test_title_history_keeps_more_liked_titles_than_the_embedded_history() -> None:
+    likes = [item(f"rss:{k}", f"agent {k}", day=k) for k in range(5)]
+    cfg = ProfileConfig(interests=(), history=2, title_history=4)
+    p = build_profile(cfg, TopicEmbedder(), likes, [], {})
+    assert p.liked_titles == ("agent 3", "agent 4")
+    assert p.title_examples == ("agent 1", "agent 2", "agent 3", "agent 4")
+    assert build_profile(ProfileConfig(title_history=0), TopicEmbedder(), likes, [], {}).title_examples == ()
