@@ -260,6 +260,29 @@ def _tokens(rs: RankedStory) -> set[str]:
     return set(re.findall(r"[a-z0-9]{3,}", f"{rs.story.headline} {rs.story.lead.title}".lower()))
 
 
+def _by_source(ranked: Sequence[RankedStory]) -> dict[str, list[RankedStory]]:
+    groups: dict[str, list[RankedStory]] = {}
+    for r in ranked:
+        groups.setdefault(r.story.lead.source, []).append(r)
+    return groups
+
+
+def _relevance(ranked: Sequence[RankedStory]) -> dict[int, float]:
+    """0..1 relevance for MMR: half the global rank, half the rank within the lead's source.
+
+    Scores are not comparable across sources: a paper earns record signals (team size, pages, a named
+    system) that a post cannot, and a post earns engagement a paper lacks. Blending in the within-source
+    rank lets the week's top HN or Reddit story compete with the papers; with one source it changes nothing.
+    """
+    n = len(ranked)
+    rel = {id(r): 1.0 - k / max(1, n - 1) for k, r in enumerate(ranked)}
+    for group in _by_source(ranked).values():
+        for k, r in enumerate(group):
+            within = 1.0 - k / max(1, len(group) - 1) if len(group) > 1 else 1.0
+            rel[id(r)] = 0.5 * rel[id(r)] + 0.5 * within
+    return rel
+
+
 def select(
     ranked: Sequence[RankedStory],
     cfg: RankConfig,
@@ -272,10 +295,14 @@ def select(
     MMR trades relevance (score rank, 0..1) against the closest story already picked, by
     `cfg.diversity`; closeness is the cosine of `vectors[story.id]` when given, else word overlap.
     """
-    pool = [r for r in ranked if "excluded" not in r.components][: max(cfg.top_n * 5, 50)]
-    if not pool:
+    eligible = [r for r in ranked if "excluded" not in r.components]
+    if not eligible:
         return []
-    rel = {id(r): 1.0 - k / max(1, len(pool) - 1) for k, r in enumerate(pool)}
+    rel = _relevance(eligible)
+    keep = {id(r) for r in eligible[: max(cfg.top_n * 5, 50)]}
+    for group in _by_source(eligible).values():  # each source's best can compete, not only the global top
+        keep.update(id(r) for r in group[: cfg.top_n])
+    pool = [r for r in eligible if id(r) in keep]
     toks = {id(r): _tokens(r) for r in pool}
 
     def sim(a: RankedStory, b: RankedStory) -> float:

@@ -140,7 +140,12 @@ def freshness(story: Story, week_start: datetime, week_end: datetime) -> tuple[f
 
 
 def notability(item: Item) -> tuple[float, list[str]]:
-    """What a paper's record says about its reach: a weighted sum of yes/no cues, with their reasons."""
+    """What a paper's record says about its reach: a weighted sum of yes/no cues, with their reasons.
+
+    Only papers have such a record; a post titled "Show HN: …" is not a named system.
+    """
+    if item.source != "arxiv":
+        return 0.0, []
     parts: dict[str, float] = {}
     reasons: list[str] = []
     n = len(item.authors)

@@ -204,3 +204,23 @@ def test_track_record_counts_liked_papers_of_the_same_author() -> None:
         "by Ada Lovelace: 2 liked papers (and 1 more liked author)",
     )
     assert track_record(p, {"grace hopper": 3}) == (0.0, "")
+
+
+def test_a_sources_best_story_competes_with_many_stronger_scored_papers() -> None:
+    # Papers earn record signals a post cannot, so raw scores favour them; the week's best HN story
+    # must still reach the list once the paper cap is hit, ahead of the 7th-best paper.
+    papers = [
+        story(item(f"arxiv:{k}", f"Agent{k}: agent agent agent", source="arxiv", authors=tuple("abcdefghij")))
+        for k in range(60)
+    ]
+    post = story(item("hn:1", "quantization agent release", source="hn", metrics={"points": 300}))
+    ranked = _rank([*papers, post])
+    assert ranked.index(next(r for r in ranked if r.story.id == "hn:1")) >= 50  # beyond the global top 50
+    picked = select(ranked, replace(CFG, top_n=7, max_per_source=6))
+    assert [r.story.lead.source for r in picked].count("hn") == 1
+    assert len(picked) == 7
+
+
+def test_only_papers_have_a_record_to_read() -> None:
+    post = item("hn:2", "Show HN: Tina, tiny reasoning models", source="hn", authors=tuple("abcdefghij"))
+    assert notability(post) == (0.0, [])
