@@ -73,6 +73,7 @@ class Profile:
     muted_sources: tuple[str, ...] = ()
     muted_domains: tuple[str, ...] = ()
     muted_feeds: tuple[str, ...] = ()
+    muted_keys: frozenset[str] = frozenset()  # identities of muted items: their stories never come back
     classifier: tuple[np.ndarray, float] | None = None  # (w, b) over embeddings: like vs dislike
     title_examples: tuple[str, ...] = ()  # the `title_history` most recent liked titles, oldest first
     liked_records: tuple[Item, ...] = ()  # of those, the liked papers whose record is known (authors)
@@ -144,11 +145,15 @@ def _fit_classifier(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, float
 
 
 def _mute_terms(fb: Feedback, feedback_items: Mapping[str, Item]) -> tuple[str, str, str]:
-    """(keyword, domain, feed) a mute stands for: a keyword as given, a URL's domain, an item's feed."""
+    """(keyword, domain, feed) a mute stands for: a keyword as given, a URL's domain, a blog item's feed.
+
+    Muting one paper, post or HN story mutes that story only (see `muted_keys`): its arXiv category,
+    subreddit or "Hacker News" feed is far too broad to silence on one click. A blog post's feed is not.
+    """
     target = fb.target
     item = feedback_items.get(target)
     if item is not None:
-        return "", "", item.feed or (urlsplit(item.url).hostname or "").removeprefix("www.")
+        return "", "", item.feed if item.source == "rss" else ""
     if target.startswith(("http://", "https://")):
         return "", (urlsplit(target).hostname or "").removeprefix("www."), ""
     return target.lower(), "", ""
@@ -219,8 +224,12 @@ def build_profile(
     keywords = [k.lower() for k in cfg.muted_keywords]
     domains = [d.lower().removeprefix("www.") for d in cfg.muted_domains]
     feeds: list[str] = []
+    muted_keys: set[str] = set()
     for fb in feedback:
         if fb.kind == "mute":
+            if fb.target in feedback_items:
+                muted_keys |= item_ids(feedback_items[fb.target])
+                muted_keys.add(fb.target)
             kw, dom, feed = _mute_terms(fb, feedback_items)
             keywords += [kw] if kw else []
             domains += [dom] if dom else []
@@ -245,6 +254,7 @@ def build_profile(
         muted_sources=tuple(s.lower() for s in cfg.muted_sources),
         muted_domains=tuple(dict.fromkeys(domains)),
         muted_feeds=tuple(dict.fromkeys(feeds)),
+        muted_keys=frozenset(muted_keys),
         classifier=_fit_classifier(liked_vecs, disliked_vecs),
         title_examples=titles,
         liked_records=tuple(i for i in recent if i.authors),

@@ -83,6 +83,8 @@ def _ledger(story: Story, index: Mapping[str, Featured]) -> tuple[Featured | Non
 
 
 def _muted(story: Story, profile: Profile) -> str:
+    if profile.muted_keys and set(story_keys(story)) & profile.muted_keys:
+        return "muted story"
     for item in story.items:
         host = _host(item.url)
         if item.source.lower() in profile.muted_sources:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -132,3 +133,19 @@ def test_unknown_week_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capt
     assert main(["--config", str(tmp_path / "none.toml"), "run", "--week", "2026-W99"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["digest: --week: '2026-W99' does not exist (2026 has no week 99)"]
+
+
+def test_feedback_mute_takes_effect_on_the_next_build(first_run: Path, tmp_path: Path) -> None:
+    import shutil
+
+    for name in ("offline.toml", "offline.db"):
+        shutil.copy(first_run / name, tmp_path / name)
+    cfg = str(tmp_path / "offline.toml")
+    assert main(["--config", cfg, "build", "--week", "2026-W06"]) == 0
+    before = json.loads((tmp_path / "archive" / "2026-W06" / "issue.json").read_text())
+    top = before["stories"][0]["story"]
+    assert main(["--config", cfg, "feedback", "mute", top["lead"]]) == 0
+    assert main(["--config", cfg, "build", "--week", "2026-W06"]) == 0
+    after = json.loads((tmp_path / "archive" / "2026-W06" / "issue.json").read_text())
+    assert top["id"] not in [s["story"]["id"] for s in after["stories"]]
+    assert len(after["stories"]) == 10

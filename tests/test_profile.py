@@ -46,19 +46,27 @@ def test_last_judgement_wins_and_likes_from_feedback_join_configured_likes() -> 
     assert len(p.disliked_vecs) == 1 and "rss:b" not in p.liked_keys
 
 
-def test_mutes_become_keyword_domain_and_feed() -> None:
+def test_mutes_become_keyword_domain_blog_feed_and_story() -> None:
     sub = item("reddit:x", "post", source="reddit", feed="memes")
+    blog = item("rss:b:1", "post", source="rss", feed="Spammy Blog")
     fb = [
         Feedback("mute", "Crypto", T0),
         Feedback("mute", "https://www.spam.example/post", T0),
         Feedback("mute", "reddit:x", T0),
+        Feedback("mute", "rss:b:1", T0),
     ]
     p = build_profile(
-        ProfileConfig(muted_domains=("www.ads.example",)), TopicEmbedder(), [], fb, {"reddit:x": sub}
+        ProfileConfig(muted_domains=("www.ads.example",)),
+        TopicEmbedder(),
+        [],
+        fb,
+        {"reddit:x": sub, "rss:b:1": blog},
     )
     assert p.muted_keywords == ("crypto",)
     assert p.muted_domains == ("ads.example", "spam.example")
-    assert p.muted_feeds == ("memes",)
+    # one Reddit post mutes that story, not the whole subreddit; a blog post mutes its blog
+    assert p.muted_feeds == ("Spammy Blog",)
+    assert {"reddit:x", "rss:b:1"} <= p.muted_keys
 
 
 def test_history_keeps_the_newest_likes_and_weights_them_most() -> None:

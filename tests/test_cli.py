@@ -1,0 +1,110 @@
+"""The command line: every command answers --help, feeds and feedback round-trip through a real store,
+and the file-based stages read and write item lines."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from digest.cli import COMMANDS, main
+from digest.feedback import feedback_links
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> str:
+    p = tmp_path / "digest.toml"
+    p.write_text('[store]\npath = "d.db"\n[archive]\npath = "site"\n')
+    return str(p)
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main([command, "--help"])
+    assert e.value.code == 0
+    assert f"usage: digest {command}" in capsys.readouterr().out
+
+
+def test_feeds_import_then_list(cfg: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", cfg, "feeds", "import", str(DATA / "sources" / "feeds.opml")]) == 0
+    out = capsys.readouterr().out
+    assert "feeds read" in out
+    assert main(["--config", cfg, "feeds", "import", str(DATA / "sources" / "feeds.opml")]) == 0
+    assert ", 0 added" in capsys.readouterr().out  # importing twice adds nothing
+    assert main(["--config", cfg, "feeds", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "https://hnrss.org/newest?points=100" in listed and "Hugging Face" in listed
+    assert main(["--config", cfg, "feeds", "import", str(DATA / "sources" / "broken.opml")]) == 2
+    assert "broken.opml" in capsys.readouterr().err
+
+
+def test_feedback_from_the_command_line_and_from_mail_replies(
+    cfg: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", cfg, "feedback", "like", "https://arxiv.org/pdf/2602.02276v2"]) == 0
+    assert main(["--config", cfg, "feedback", "like", "arXiv:2602.02276"]) == 0
+    assert "already stored" in capsys.readouterr().out  # v1/v2/pdf/abs are one paper
+    # a reply made by clicking the email's "mute" link, as a mail client would send it
+    link = feedback_links("reddit:1qwgz6i", "digest@example.org", "2026-W06")["mute"]
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    q = parse_qs(urlsplit(link).query)
+    msg = EmailMessage()
+    msg["From"] = "reader@example.org"
+    msg["To"] = unquote(urlsplit(link).path)
+    msg["Subject"] = q["subject"][0]
+    msg.set_content(q["body"][0])
+    box = mailbox.mbox(str(tmp_path / "replies.mbox"))
+    box.add(msg)
+    box.flush()
+    assert main(["--config", cfg, "feedback", "import", str(tmp_path / "replies.mbox")]) == 0
+    assert "1 judgements read, 1 new" in capsys.readouterr().out
+    assert main(["--config", cfg, "feedback", "list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert [ln.split()[1:] for ln in listed] == [["like", "arxiv:2602.02276"], ["mute", "reddit:1qwgz6i"]]
+
+
+def test_cluster_and_rank_commands_write_item_lines(cfg: str, tmp_path: Path) -> None:
+    stories = tmp_path / "stories.jsonl"
+    assert (
+        main(
+            [
+                "--config",
+                cfg,
+                "cluster",
+                "--input",
+                str(DATA / "dedup" / "week.jsonl"),
+                "--output",
+                str(stories),
+            ]
+        )
+        == 0
+    )
+    ids_in = [
+        json.loads(ln)["id"] for ln in (DATA / "dedup" / "week.jsonl").read_text().splitlines() if ln.strip()
+    ]
+    out = [json.loads(ln) for ln in stories.read_text().splitlines()]
+    assert sorted(o["id"] for o in out) == sorted(ids_in) and all(o["story"] for o in out)
+    ranked = tmp_path / "ranked.jsonl"
+    items = DATA / "rank" / "items.jsonl"
+    assert main(["--config", cfg, "rank", "--input", str(items), "--output", str(ranked), "--top", "3"]) == 0
+    lines = [json.loads(ln) for ln in ranked.read_text().splitlines()]
+    assert len(lines) == 3
+    assert [ln["score"] for ln in lines] == sorted((ln["score"] for ln in lines), reverse=True)
+    assert all(ln["reasons"] for ln in lines)
+
+
+def test_bad_input_files_are_one_line(cfg: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "title": "x"}\nnot json\n')
+    assert main(["--config", cfg, "cluster", "--input", str(bad), "--output", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "bad.jsonl" in err
+    assert main(["--config", cfg, "rank", "--input", str(tmp_path / "missing.jsonl"), "--output", "o"]) == 2
+    assert "missing.jsonl" in capsys.readouterr().err
