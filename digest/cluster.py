@@ -2,17 +2,21 @@
 
 1. Deterministic joins (union-find): same canonical URL, arXiv id or DOI, or one item links to another
    (a roundup linking more than `max_refs` things joins nothing; a paper citing a paper is not joined).
-2. Similarity S = w·cosine(embeddings) + (1-w)·tf-idf cosine of title-focused tokens (IDF over the batch).
-3. Cannot-links, never overridden by similarity: same channel (two arXiv papers, two posts of one
-   subreddit/feed/account), more than `max_days_apart` apart, one product name with different versions
-   ("GPT-5.2" vs "GPT-5.3"). Topic is not identity, so a merge also needs a vouched pair: a shared
-   *coherent* word (its items are much more alike than the batch: "opus_4.6", not "claude") or a
-   paraphrase-level cosine; a post joins a paper only if it names the paper.
-4. Candidate pairs (sharing a coherent word, or paraphrases; sparse, no n×n matrix) with S >= threshold
-   form a graph; each component (cut to `max_group` items) goes to hdbscan over 1-S, whose proposals are
-   verified by constrained average linkage (the chaining guard: mean similarity >= threshold, no
-   cannot-link, one vouched pair), then trimmed to units close enough to the group's medoid.
-   hdbscan "noise" is a story of its own, never a dropped item.
+2. Similarity S = w·cosine(embeddings) + (1-w)·tf-idf cosine of title-focused tokens (IDF over the batch),
+   minus soft penalties: two posts of one subreddit/feed/account, days apart beyond the first, a
+   leak/rumour/teaser beside a post that is not one (cluster_link.penalty).
+3. Cannot-links, never overridden: two arXiv papers, more than `max_days_apart` apart, one product
+   name with different versions ("GPT-5.2" vs "GPT-5.3"); two posts of one channel unless their own
+   (penalised) S clears the threshold. Topic is not identity, so a merge also needs a vouched pair: a
+   shared *coherent* word (its items are much more alike than the batch: "opus_4.6", not "claude"), a
+   strong overlap of rare words (tf-idf cosine >= `lexical_vouch`) or a paraphrase-level cosine; a
+   post joins a paper only if it names the paper.
+4. Candidate pairs (sharing a coherent or rare word, or paraphrases; sparse, no n×n matrix) with
+   S >= threshold form a graph; each component (cut to `max_group` items) goes to hdbscan over 1-S,
+   whose proposals are verified by constrained average linkage (cluster_link.average_link: mean S >=
+   threshold, groups of 2+ judged relative to their own cohesion (`spread`), no cannot-link, one
+   vouched pair, no two groups with disjoint own names), then trimmed to units close enough to the
+   group's medoid. hdbscan "noise" is a story of its own, never a dropped item.
 """
 
 from __future__ import annotations
@@ -26,22 +30,22 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
-from digest.cluster_text import (
-    Features,
+from digest.cluster_link import (
+    Rules,
+    average_link,
     block_constraints,
-    build_features,
-    channel,
-    link_joins,
+    hdbscan_groups,
+    medoid_trim,
     pair_constraints,
+    penalty,
 )
+from digest.cluster_text import Features, build_features, channel, link_joins
 from digest.config import ClusterConfig, Config
 from digest.errors import InputError
 from digest.models import Item, Story
 
 # Tuned on the UCI dev headlines and by eye on the W06 replay world (see the module docstring).
 DEFAULT_SIMILARITY = 0.225
-# Below three items hdbscan has nothing to propose; average linkage settles such blocks exactly.
-HDBSCAN_MIN_BLOCK = 3
 _PRIORITY = {"arxiv": 0, "rss": 1, "blog": 1, "hn": 2, "youtube": 3, "reddit": 4, "x": 5}
 
 
@@ -53,8 +57,10 @@ def _candidate_pairs(
     Exact (no top-k cut) and sparse: coherent words are rare by construction, and the cosine test runs
     in row chunks, so no n×n matrix is ever held.
     """
-    shared = sparse.triu(feats.coherent @ feats.coherent.T, k=1).tocoo()
-    parts = [np.stack([shared.row, shared.col], axis=1).astype(np.int64)]
+    parts = []
+    for m in (feats.coherent, feats.rare):
+        shared = sparse.triu(m @ m.T, k=1).tocoo()
+        parts.append(np.stack([shared.row, shared.col], axis=1).astype(np.int64))
     n = vectors.shape[0]
     for start in range(0, n, chunk):
         block = vectors[start : start + chunk] @ vectors[start:].T
@@ -64,17 +70,30 @@ def _candidate_pairs(
     return np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
 
 
+def _rules(cfg: ClusterConfig) -> Rules:
+    return Rules(
+        cfg.max_days_apart,
+        cfg.paraphrase,
+        cfg.lexical_vouch,
+        cfg.channel_penalty,
+        cfg.day_penalty,
+        cfg.rumour_penalty,
+    )
+
+
 def _similarity(
-    feats: Features, vectors: np.ndarray, a: np.ndarray, b: np.ndarray, w: float, chunk: int = 8192
-) -> tuple[np.ndarray, np.ndarray]:
-    """Cosine and combined similarity of aligned pairs, in chunks so memory stays flat."""
+    feats: Features, vectors: np.ndarray, a: np.ndarray, b: np.ndarray, cfg: ClusterConfig, chunk: int = 8192
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cosine, tf-idf cosine and combined (penalised) similarity of aligned pairs, chunked."""
+    w = cfg.lexical_weight
     cos = np.empty(len(a), dtype=np.float32)
     lex = np.empty(len(a), dtype=np.float32)
     for k in range(0, len(a), chunk):
         x, y = a[k : k + chunk], b[k : k + chunk]
         cos[k : k + chunk] = np.einsum("ij,ij->i", vectors[x], vectors[y])
         lex[k : k + chunk] = np.asarray(feats.tfidf[x].multiply(feats.tfidf[y]).sum(axis=1)).ravel()
-    return cos, (w * cos + (1.0 - w) * lex).astype(np.float32)
+    s = w * cos + (1.0 - w) * lex - penalty(feats, a, b, _rules(cfg))
+    return cos, lex, s.astype(np.float32)
 
 
 def _dense_block(
@@ -85,94 +104,11 @@ def _dense_block(
     t = feats.tfidf[members]
     w = cfg.lexical_weight
     cos = v @ v.T
-    sim = w * cos + (1.0 - w) * (t @ t.T).toarray()
-    bad, ok = block_constraints(feats, members, cos, cfg.max_days_apart, cfg.paraphrase)
+    lex = (t @ t.T).toarray()
+    rules = _rules(cfg)
+    sim = w * cos + (1.0 - w) * lex - penalty(feats, members[:, None], members[None, :], rules)
+    bad, ok = block_constraints(feats, members, cos, lex, rules)
     return sim.astype(np.float64), bad, ok
-
-
-def _average_link(
-    groups: list[list[int]], sim: np.ndarray, bad: np.ndarray, ok: np.ndarray, tau: float, floor: float
-) -> list[list[int]]:
-    """Constrained average linkage over starting groups (Lance-Williams updates on group means).
-
-    A merge needs mean similarity >= tau, every cross pair >= floor (no chains of strangers), no
-    cannot-link between the groups, and at least one vouched pair.
-    """
-    g = len(groups)
-    size = np.array([len(x) for x in groups], dtype=np.float64)
-    order = np.array([i for grp in groups for i in grp], dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(size[:-1])]).astype(np.int64)
-
-    def reduce(mat: np.ndarray, op: np.ufunc) -> np.ndarray:
-        sub = mat[np.ix_(order, order)]
-        return np.asarray(op.reduceat(op.reduceat(sub, starts, axis=0), starts, axis=1))
-
-    gs = reduce(sim, np.add) / np.outer(size, size)
-    gb = reduce(bad.astype(np.int64), np.add) > 0
-    gv = reduce(ok.astype(np.int64), np.add) > 0
-    gm = reduce(sim, np.minimum)
-    alive = np.ones(g, dtype=bool)
-    members = [list(x) for x in groups]
-    np.fill_diagonal(gs, -np.inf)
-    while True:
-        score = np.where(gb | ~gv | (gm < floor) | ~alive[:, None] | ~alive[None, :], -np.inf, gs)
-        a, b = divmod(int(np.argmax(score)), g)
-        if not np.isfinite(score[a, b]) or score[a, b] < tau:
-            break
-        gs[a] = (size[a] * gs[a] + size[b] * gs[b]) / (size[a] + size[b])
-        gs[:, a] = gs[a]
-        gs[a, a] = -np.inf
-        gb[a] |= gb[b]
-        gb[:, a] = gb[a]
-        gv[a] |= gv[b]
-        gv[:, a] = gv[a]
-        gm[a] = np.minimum(gm[a], gm[b])
-        gm[:, a] = gm[a]
-        size[a] += size[b]
-        alive[b] = False
-        members[a].extend(members[b])
-    return [members[k] for k in range(g) if alive[k]]
-
-
-def _medoid_trim(group: list[int], sim: np.ndarray, unit_of: np.ndarray, floor: float) -> list[list[int]]:
-    """Split off link-joined units with no member close enough to the group's medoid (own stories then)."""
-    if len(group) < 3:
-        return [group]
-    sub = sim[np.ix_(group, group)]
-    medoid = int(np.argmax(sub.sum(axis=1)))
-    close: dict[int, bool] = {}
-    for k, x in enumerate(group):
-        u = int(unit_of[x])
-        close[u] = close.get(u, False) or k == medoid or bool(sub[medoid, k] >= floor)
-    keep = [x for x in group if close[int(unit_of[x])]]
-    rest: dict[int, list[int]] = {}
-    for x in group:
-        if not close[int(unit_of[x])]:
-            rest.setdefault(int(unit_of[x]), []).append(x)
-    return [keep, *rest.values()]
-
-
-def _hdbscan_groups(sim: np.ndarray, bad: np.ndarray, min_size: int) -> list[list[int]]:
-    """hdbscan proposals over 1-S (cannot-links pushed far apart); noise points come back as singletons."""
-    m = sim.shape[0]
-    if m < HDBSCAN_MIN_BLOCK:
-        return [[k] for k in range(m)]
-    import hdbscan  # lazy: a heavy import most commands never need
-
-    dist = np.clip(1.0 - sim, 0.0, 2.0)
-    dist[bad] = 2.0
-    np.fill_diagonal(dist, 0.0)
-    labels = hdbscan.HDBSCAN(
-        min_cluster_size=max(2, min_size), min_samples=1, metric="precomputed"
-    ).fit_predict(dist)
-    out: dict[int, list[int]] = {}
-    singles: list[list[int]] = []
-    for k, lab in enumerate(labels):
-        if lab < 0:
-            singles.append([k])
-        else:
-            out.setdefault(int(lab), []).append(k)
-    return list(out.values()) + singles
 
 
 def _semantic_groups(
@@ -188,10 +124,10 @@ def _semantic_groups(
     a, b = pairs[:, 0], pairs[:, 1]
     cross = atom_of[a] != atom_of[b]
     a, b = a[cross], b[cross]
-    cos, s = _similarity(feats, vectors, a, b, cfg.lexical_weight)
+    cos, lex, s = _similarity(feats, vectors, a, b, cfg)
     keep = s >= tau
-    a, b, s, cos = a[keep], b[keep], s[keep], cos[keep]
-    ok = pair_constraints(feats, a, b, cos, cfg.max_days_apart, cfg.paraphrase)
+    a, b, s, cos, lex = a[keep], b[keep], s[keep], cos[keep], lex[keep]
+    ok = pair_constraints(feats, a, b, cos, lex, _rules(cfg))
     a, b, s = a[ok], b[ok], s[ok]
     sizes = np.array([len(x) for x in atoms], dtype=np.int64)
     out: list[list[int]] = []
@@ -248,6 +184,18 @@ def _verify_block(
     members = np.array([i for k in block for i in atoms[k]], dtype=np.int64)
     local = {int(i): x for x, i in enumerate(members)}
     sim, bad, ok = _dense_block(members, feats, vectors, cfg)
+    # Two posts of one channel share a story only if they are close on their own (penalty included),
+    # never carried in by a group's average: one subreddit's many posts on a topic stay apart.
+    ch = feats.channels[members]
+    bad |= (ch[:, None] == ch[None, :]) & (ch[:, None] >= 0) & (sim < tau)
+    np.fill_diagonal(sim, 1.0)
+    np.fill_diagonal(bad, False)
+    names, name_df = None, None
+    if cfg.name_guard:
+        rare = feats.rare[members].toarray() > 0
+        cols = np.flatnonzero(rare.sum(axis=0) >= 2)
+        names, name_df = rare[:, cols], feats.rare_df[cols]
+    extra = (cfg.spread, names, name_df)
     # Link-joined atoms are fixed units; similarity inside them is not questioned.
     units = [[local[i] for i in atoms[k]] for k in block]
     for u in units:
@@ -257,12 +205,14 @@ def _verify_block(
     unit_of = np.empty(len(members), dtype=np.int64)
     for k, u in enumerate(units):
         unit_of[u] = k
-    proposals = _hdbscan_groups(sim, bad, cfg.min_cluster_size)
+    proposals = hdbscan_groups(sim, bad, cfg.min_cluster_size)
     # Each hdbscan group is verified from its units upward; then groups and noise may still merge.
     verified: list[list[int]] = []
     for prop in proposals:
         prop_units = sorted({int(unit_of[x]) for x in prop})
-        verified.extend(_average_link([units[u] for u in prop_units], sim, bad, ok, tau, cfg.pair_floor))
+        verified.extend(
+            average_link([units[u] for u in prop_units], sim, bad, ok, tau, cfg.pair_floor, *extra)
+        )
     seen: set[int] = set()
     starts = []
     for grp in verified:
@@ -270,10 +220,10 @@ def _verify_block(
         if us:
             seen.update(us)
             starts.append([x for u in us for x in units[u]])
-    merged = _average_link(starts, sim, bad, ok, tau, cfg.pair_floor)
+    merged = average_link(starts, sim, bad, ok, tau, cfg.pair_floor, *extra)
     out: list[list[int]] = []
     for grp in merged:
-        for part in _medoid_trim(grp, sim, unit_of, cfg.medoid_floor):
+        for part in medoid_trim(grp, sim, unit_of, cfg.medoid_floor):
             out.append([int(members[x]) for x in part])
     return out
 

@@ -49,6 +49,8 @@ _VERSION = re.compile(r"\b([A-Za-z][A-Za-z]+)[\s\-]?v?(\d+(?:\.\d+)*)(?![\d.]*%)
 _SPLIT = re.compile(r"[-/]")
 _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')\]]+")
 _SLUG_IS_TITLE = ("reddit.com", "redd.it")  # permalink slugs repeat the post title: no new words
+# A leak or teaser and the launch it anticipates are two stories ("The leaks are real: Opus 4.6 soon").
+_RUMOUR = re.compile(r"\b(?:leak(?:s|ed)?|rumou?r(?:s|ed)?|teas(?:e|es|ed|ing)|spotted)\b", re.I)
 _NO_FEED_SINGLE = frozenset({"hn"})  # sources that are one front page: same source = same channel
 
 
@@ -60,17 +62,21 @@ class Features:
     coherent: sparse.csr_matrix  # item × word, 1 where the word is coherent enough to vouch
     words: sparse.csr_matrix  # item × word, 1 where the item has the word
     paper_names: sparse.csr_matrix  # item × word: a paper's own name ("PersonaPlex: …")
+    rare: sparse.csr_matrix  # item × word, 1 where few items of the batch share the word (candidate pairs)
+    rare_df: np.ndarray  # per word: how many items of the batch have it
     versions: list[dict[str, frozenset[str]]]  # "gpt" → {"5.3"}; a name with different versions differs
     channels: np.ndarray  # int code per channel, -1 = unknown
     arxiv: np.ndarray  # bool: the item is a paper
     times: np.ndarray  # seconds since epoch
+    rumour: np.ndarray  # bool: the item reports a leak, rumour or teaser, not the thing itself
     kappa: float  # coherence a shared word needs to vouch for a pair (batch baseline + margin)
 
 
 def channel(item: Item) -> str:
-    """Where in its source an item came from; two items of one channel never merge on similarity alone.
+    """Where in its source an item came from; two posts of one channel need more evidence to merge.
 
-    arXiv papers are each their own work; a subreddit, feed, or account is one channel; "" = unknown.
+    arXiv papers are each their own work (never merged by similarity); a subreddit, feed, or account
+    is one channel, whose posts merge only when close on their own (a repost); "" = unknown.
     """
     if item.source == "arxiv":
         return "arxiv"
@@ -141,7 +147,7 @@ def tokens(text: str) -> list[str]:
     for tok in _TOKEN.findall(text.replace("'s ", " ").replace("’s ", " ").lower()):
         if tok in _STOP or (len(tok) < 2 and not tok.isdigit()):
             continue
-        if len(tok) > 4 and tok[-1] == "s" and tok[-2] not in "sui" and tok.isalpha():
+        if len(tok) > 3 and tok[-1] == "s" and tok[-2] not in "sui" and tok.isalpha():
             tok = tok[:-1]
         out.append(tok)
         if "-" in tok or "/" in tok:
@@ -181,6 +187,9 @@ def build_features(items: Sequence[Item], vectors: np.ndarray) -> Features:
     coh = _coherence(words, vectors)
     coherent = sparse.csr_matrix(words.multiply((coh >= kappa).astype(np.float32)[None, :]))
     coherent.eliminate_zeros()
+    df = np.asarray(words.sum(axis=0)).ravel()
+    rare = sparse.csr_matrix(words.multiply(((df >= 2) & (df <= RARE_DF)).astype(np.float32)[None, :]))
+    rare.eliminate_zeros()
     rows = [k for k, p in enumerate(papers) for t in p if t in vocab]
     cols = [vocab[t] for p in papers for t in p if t in vocab]
     paper_names = sparse.csr_matrix(
@@ -191,7 +200,10 @@ def build_features(items: Sequence[Item], vectors: np.ndarray) -> Features:
     chan = np.array([codes.get(c, -1) for c in names], dtype=np.int64)
     arxiv = np.array([c == "arxiv" for c in names], dtype=bool)
     times = np.array([i.published.timestamp() for i in items], dtype=np.float64)
-    return Features(ids, refs, tfidf, coherent, words, paper_names, versions, chan, arxiv, times, kappa)
+    rumour = np.array([bool(_RUMOUR.search(_text(i))) for i in items], dtype=bool)
+    return Features(
+        ids, refs, tfidf, coherent, words, paper_names, rare, df, versions, chan, arxiv, times, rumour, kappa
+    )
 
 
 def _tfidf(docs: list[list[str]]) -> tuple[sparse.csr_matrix, dict[str, int]]:
@@ -258,67 +270,8 @@ def _coherence(words: sparse.csr_matrix, vectors: np.ndarray) -> np.ndarray:
 COHERENCE_MARGIN = 0.3
 COHERENCE_MIN = 0.45
 SINGLE_PAIR_PENALTY = 0.1
-
-
-def versions_clash(feats: Features, a: int, b: int) -> bool:
-    """The same product name with disjoint versions ("Opus 4.5" vs "Opus 4.6") is two stories."""
-    va, vb = feats.versions[a], feats.versions[b]
-    return any(not (va[k] & vb[k]) for k in va.keys() & vb.keys())
-
-
-def block_constraints(
-    feats: Features, members: np.ndarray, cos: np.ndarray, max_days: float, paraphrase: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """For every pair of `members`: cannot-link (never merge) and vouched (evidence beyond topic).
-
-    Cannot-link: one channel (two papers; two posts of one subreddit, feed or account), more than
-    `max_days` apart, or clashing versions. Vouched: a near-paraphrase (cosine >= `paraphrase`) or a
-    shared coherent word; a post and a paper also need the post to name the paper.
-    """
-    ch = feats.channels[members]
-    bad = (ch[:, None] == ch[None, :]) & (ch[:, None] >= 0)
-    if max_days > 0:
-        t = feats.times[members]
-        bad |= np.abs(t[:, None] - t[None, :]) > max_days * 86400.0
-    with_versions = [x for x, i in enumerate(members) if feats.versions[int(i)]]
-    for p, x in enumerate(with_versions):
-        for y in with_versions[p + 1 :]:
-            if versions_clash(feats, int(members[x]), int(members[y])):
-                bad[x, y] = bad[y, x] = True
-    c = feats.coherent[members]
-    ok = (c @ c.T).toarray() > 0
-    w = feats.words[members]
-    named = (feats.paper_names[members] @ w.T).toarray() > 0
-    ax = feats.arxiv[members]
-    paper_post = ax[:, None] & ~ax[None, :]
-    ok &= ~paper_post | named
-    ok &= ~paper_post.T | named.T
-    ok |= cos >= paraphrase
-    np.fill_diagonal(bad, False)
-    return bad, ok
-
-
-def pair_constraints(
-    feats: Features, a: np.ndarray, b: np.ndarray, cos: np.ndarray, max_days: float, paraphrase: float
-) -> np.ndarray:
-    """`block_constraints` for aligned pair lists: True where the pair may merge and is vouched."""
-    ca, cb = feats.channels[a], feats.channels[b]
-    bad = (ca == cb) & (ca >= 0)
-    if max_days > 0:
-        bad |= np.abs(feats.times[a] - feats.times[b]) > max_days * 86400.0
-    for k in np.flatnonzero(~bad):
-        if feats.versions[int(a[k])] and feats.versions[int(b[k])]:
-            bad[k] = versions_clash(feats, int(a[k]), int(b[k]))
-
-    def shared(m1: sparse.csr_matrix, m2: sparse.csr_matrix) -> np.ndarray:
-        return np.asarray(m1.multiply(m2).sum(axis=1)).ravel() > 0
-
-    ok = shared(feats.coherent[a], feats.coherent[b])
-    xa, xb = feats.arxiv[a], feats.arxiv[b]
-    ok &= ~(xa & ~xb) | shared(feats.paper_names[a], feats.words[b])
-    ok &= ~(xb & ~xa) | shared(feats.paper_names[b], feats.words[a])
-    ok |= cos >= paraphrase
-    return ok & ~bad
+# A word shared by at most this many items can make a candidate pair through the lexical vouch.
+RARE_DF = 20
 
 
 class UnionFind:

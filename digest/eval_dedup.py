@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from digest.config import Config
+from digest.config import ClusterConfig, Config
 from digest.errors import InputError
 from digest.models import Item
 
@@ -118,16 +118,20 @@ def plain_hdbscan(vectors: np.ndarray, min_cluster_size: int = 2) -> list[str]:
     return [f"c{lab}" if lab >= 0 else f"n{k}" for k, lab in enumerate(labels)]
 
 
+def _predict(items: Sequence[Item], vectors: np.ndarray, cfg: ClusterConfig) -> list[str]:
+    from digest.cluster import cluster
+
+    story_of = {key: s.id for s in cluster(items, vectors, cfg) for key in s.item_keys}
+    return [story_of[i.key] for i in items]
+
+
 def evaluate_dedup(path: str, cfg: Config) -> str:
     """Embed, cluster and score a labelled file, beside the plain-hdbscan baseline; returns the report."""
-    from digest.cluster import cluster
     from digest.embed import embed_items, load_embedder
 
     items, labels = read_labelled(path)
     vectors = embed_items(items, load_embedder(cfg.embed))
-    stories = cluster(items, vectors, cfg.cluster)
-    story_of = {key: s.id for s in stories for key in s.item_keys}
-    pred = [story_of[i.key] for i in items]
+    pred = _predict(items, vectors, cfg.cluster)
     name = Path(path).name
     return "\n".join(
         [
@@ -137,7 +141,33 @@ def evaluate_dedup(path: str, cfg: Config) -> str:
     )
 
 
+def sweep_dedup(path: str, cfg: Config, thresholds: Sequence[float]) -> list[tuple[float, DedupScores]]:
+    """Scores at each similarity threshold (embedding once): how sensitive the method is to its knob."""
+    from digest.embed import embed_items, load_embedder
+
+    items, labels = read_labelled(path)
+    vectors = embed_items(items, load_embedder(cfg.embed))
+    out = []
+    for t in thresholds:
+        if t <= 0:
+            raise ValueError(f"threshold must be > 0, got {t}")
+        pred = _predict(items, vectors, replace(cfg.cluster, similarity=t))
+        out.append((t, score(labels, pred)))
+    return out
+
+
+def format_sweep(rows: Sequence[tuple[float, DedupScores]]) -> str:
+    return "\n".join(
+        f"similarity {t:.3f}: pairwise P {s.precision:.3f} R {s.recall:.3f} F1 {s.f1:.3f} | "
+        f"B-cubed F1 {s.bcubed_f1:.3f} | ARI {s.ari:.3f}"
+        for t, s in rows
+    )
+
+
 if __name__ == "__main__":  # pragma: no cover - manual check; the lead wires `digest eval dedup`
     import sys
 
-    print(evaluate_dedup(sys.argv[1], Config()))
+    if len(sys.argv) > 2:  # python -m digest.eval_dedup FILE 0.2 0.225 0.25 ...: threshold sensitivity
+        print(format_sweep(sweep_dedup(sys.argv[1], Config(), [float(x) for x in sys.argv[2:]])))
+    else:
+        print(evaluate_dedup(sys.argv[1], Config()))

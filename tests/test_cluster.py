@@ -127,15 +127,15 @@ def test_noise_is_a_story_of_its_own_and_every_item_lands_once() -> None:
     assert all(s.lead is s.items[0] and s.headline == s.lead.title for s in stories)
 
 
-def test_same_channel_is_never_merged_on_similarity_alone() -> None:
+def test_papers_never_merge_and_one_channel_merges_only_its_duplicates() -> None:
     bg, bgv = background(6)
     title = "Zorblax 3 released with streaming support"
     items = [
         item("arxiv:1", title, "arxiv", "cs.LG"),
         item("arxiv:2", title, "arxiv", "cs.CL"),  # another paper: never one story by similarity
         item("reddit:1", title, feed="LocalLLaMA"),
-        item("reddit:2", title, feed="LocalLLaMA"),  # same subreddit
-        item("reddit:3", title, feed="OpenAI"),  # a crosspost elsewhere may merge
+        item("reddit:2", title, feed="LocalLLaMA"),  # the same news posted twice in one subreddit
+        item("reddit:3", title, feed="OpenAI"),  # a crosspost elsewhere
         *bg,
     ]
     vecs = np.vstack([near(np.eye(1, 64, 0)[0], 5), bgv])
@@ -143,8 +143,112 @@ def test_same_channel_is_never_merged_on_similarity_alone() -> None:
     assert_partition(items, stories)
     story_of = {k: s.id for s in stories for k in s.item_keys}
     assert story_of["arxiv:1"] != story_of["arxiv:2"]
-    assert story_of["reddit:1"] != story_of["reddit:2"]
-    assert story_of["reddit:3"] in {story_of["reddit:1"], story_of["reddit:2"]}
+    posts = items[2:5] + bg
+    assert frozenset({"reddit:1", "reddit:2", "reddit:3"}) in groups(cluster(posts, vecs[2:], CFG))
+
+
+def bridge(cos_ab: float) -> np.ndarray:
+    """Geometry-only: A and B at cosine `cos_ab`, C halfway between them."""
+    angle = np.arccos(cos_ab)
+    v = np.zeros((3, 64), dtype=np.float32)
+    v[0, 0] = 1.0
+    v[1, 0], v[1, 1] = np.cos(angle), np.sin(angle)
+    v[2, 0], v[2, 1] = np.cos(angle / 2), np.sin(angle / 2)
+    return v
+
+
+def test_a_group_average_never_carries_in_a_second_post_of_one_channel() -> None:
+    """A and B are only loosely alike; C is close to both. Posts of one subreddit (A, B) must be
+    close on their own to share a story; from two subreddits, average linkage may join all three."""
+    bg, bgv = background(6)
+    titles = ["zorblax alpha", "zorblax beta", "zorblax alpha beta"]
+    vecs = np.vstack([bridge(0.3), bgv])
+    one = [
+        item(f"r:{k}", t, feed=f)
+        for k, (t, f) in enumerate(zip(titles, ["sub", "sub", "other"], strict=True))
+    ]
+    story_of = {k: s.id for s in cluster(one + bg, vecs, CFG) for k in s.item_keys}
+    assert story_of["r:0"] != story_of["r:1"]
+    assert story_of["r:2"] in {story_of["r:0"], story_of["r:1"]}
+    two = [
+        item(f"r:{k}", t, feed=f)
+        for k, (t, f) in enumerate(zip(titles, ["sub", "sub2", "other"], strict=True))
+    ]
+    assert frozenset({"r:0", "r:1", "r:2"}) in groups(cluster(two + bg, vecs, CFG))
+
+
+def test_strong_overlap_of_rare_words_vouches_without_a_coherent_word() -> None:
+    """Geometry-only: cosine 0.3 (no paraphrase, no coherent word), but the titles share their rare
+    words; the lexical vouch merges them, and turning it off does not."""
+    bg, bgv = background(6)
+    items = [
+        item("hn:1", "Quorvex malware in the top downloaded skill", "hn"),
+        item("r:1", "Top downloaded Quorvex skill ships malware", feed="programming"),
+        *bg,
+    ]
+    vecs = np.vstack([bridge(0.3)[:2], bgv])
+    assert frozenset({"hn:1", "r:1"}) in groups(cluster(items, vecs, CFG))
+    assert len(cluster(items, vecs, ClusterConfig(lexical_vouch=2.0))) == len(items)
+
+
+def test_two_groups_with_disjoint_own_names_stay_apart() -> None:
+    """Geometry-only: two companies' earnings, each reported twice; alike across (topic) but each pair
+    has its own names, so the groups stay two stories unless the name guard is off."""
+    bg, bgv = background(6)
+    items = [
+        item("rss:1", "Acmeco profit falls on weak sales", "rss", "a"),
+        item("rss:2", "Acmeco sees profit fall", "rss", "b"),
+        item("rss:3", "Boltworks profit rises on strong sales", "rss", "c"),
+        item("rss:4", "Boltworks profit rises", "rss", "d"),
+        *bg,
+    ]
+    base = np.zeros((4, 64), dtype=np.float32)
+    base[:2, 0] = 1.0
+    base[2:, 0], base[2:, 1] = 0.6, 0.8  # cosine 0.6 across the two groups
+    vecs = np.vstack([base + 0.05 * np.eye(4, 64, 2), bgv])
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    guarded = groups(cluster(items, vecs, CFG))
+    assert frozenset({"rss:1", "rss:2"}) in guarded and frozenset({"rss:3", "rss:4"}) in guarded
+    merged = groups(cluster(items, vecs, ClusterConfig(name_guard=False)))
+    assert frozenset({"rss:1", "rss:2", "rss:3", "rss:4"}) in merged
+
+
+def test_spread_lets_two_halves_of_a_loose_story_meet() -> None:
+    from digest.cluster_link import average_link
+
+    # Two pairs, each only loosely alike inside (0.3), 0.2 across: as a mean, 0.2 is under tau; relative
+    # to how loose each half is (centroid cosine), the halves belong together.
+    sim = np.full((4, 4), 0.2)
+    sim[:2, :2] = sim[2:, 2:] = 0.3
+    np.fill_diagonal(sim, 1.0)
+    bad = np.zeros((4, 4), dtype=bool)
+    ok = np.ones((4, 4), dtype=bool)
+    halves = [[0, 1], [2, 3]]
+    assert len(average_link(halves, sim, bad, ok, tau=0.25, floor=0.0, spread=0.0)) == 2
+    assert len(average_link(halves, sim, bad, ok, tau=0.25, floor=0.0, spread=1.0)) == 1
+    # A single item is never judged by a group's looseness: it needs the plain mean.
+    single = [[0, 1], [2]]
+    assert len(average_link(single, sim, bad, ok, tau=0.25, floor=0.0, spread=1.0)) == 2
+
+
+def test_time_and_rumour_penalties_are_gradual_and_directed() -> None:
+    from digest.cluster_link import Rules, penalty
+    from digest.cluster_text import build_features
+
+    items = [
+        item("x:1", "", "x", text="Zorblax 4 spotted in the model list, launch soon", published=T0),
+        item("hn:1", "Zorblax 4 released", "hn", published=T0 + timedelta(hours=18)),
+        item("hn:2", "Zorblax 4 review", "hn", published=T0 + timedelta(days=3)),
+        item("x:2", "", "x", text="so the leaks were right", published=T0 + timedelta(days=1)),
+    ]
+    feats = build_features(items, orthogonal(4))
+    rules = Rules(7.0, 0.7, 0.5, channel_penalty=0.0, day_penalty=0.03, rumour_penalty=0.3)
+    a, b = np.array([0, 0, 1, 1]), np.array([1, 2, 2, 3])
+    p = penalty(feats, a, b, rules)
+    assert p[0] == pytest.approx(0.3)  # the leak came first: rumour, not launch
+    assert p[1] == pytest.approx(0.3 + 0.03 * 2)  # plus two days beyond the first
+    assert p[2] == pytest.approx(0.03 * (3 - 0.75 - 1))  # no rumour: only the gradual time cost
+    assert p[3] == pytest.approx(0.0)  # a "leak" post after the launch is about the launch
 
 
 def test_items_far_apart_in_time_do_not_merge() -> None:
@@ -227,6 +331,25 @@ def test_real_model_keeps_topic_neighbours_and_other_versions_apart(week: list[S
     assert story_of["reddit:3"] != story_of["hn:2"]  # two Claude Code posts, two stories
     assert story_of["reddit:8"] != story_of["hn:1"]
     assert len(week) == len(WEEK) - 2
+
+
+def test_real_model_keeps_a_pre_release_leak_out_of_the_launch(embedder: Embedder) -> None:
+    items = [item(k, t, s, f) if s != "x" else item(k, "", s, f, text=t) for k, s, f, t in WEEK]
+    items.append(
+        item(
+            "x:leak",
+            "",
+            "x",
+            text="Claude Opus 4.6 spotted in the Vertex AI model list, launch imminent",
+            authors=("leaker",),
+            published=T0 - timedelta(hours=18),
+        )
+    )
+    vecs = embed_items(items, embedder)
+    story_of = {k: s.id for s in cluster(items, vecs, CFG) for k in s.item_keys}
+    assert story_of["hn:1"] == story_of["reddit:1"] != story_of["x:leak"]
+    without = {k: s.id for s in cluster(items, vecs, ClusterConfig(rumour_penalty=0.0)) for k in s.item_keys}
+    assert without["x:leak"] == without["hn:1"]  # the penalty is what keeps it out
 
 
 # --- leads, ids, the file command ---------------------------------------------------------------
