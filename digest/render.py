@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import css_inline
 import jinja2
@@ -29,6 +29,7 @@ from markupsafe import Markup
 import digest
 from digest.config import Config
 from digest.errors import ConfigError
+from digest.feedback import feedback_links
 from digest.models import Issue, Item, RankedStory, SourceResult
 
 GMAIL_CLIP_BYTES = 102 * 1024
@@ -170,25 +171,6 @@ def _render(cfg: Config, name: str, context: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- context
 
 
-def _fallback_feedback(target: str, reply_to: str, week: str) -> dict[str, str]:
-    """TEMPORARY until digest/feedback.py (ranking helper) lands: the same three mailto: links."""
-    out = {}
-    for action in ("like", "dislike", "mute"):
-        subject = quote(f"digest feedback: {action} {target}")
-        body = quote(f"{action} {target}\nweek: {week}\n")
-        out[action] = f"mailto:{reply_to}?subject={subject}&body={body}"
-    return out
-
-
-def _feedback_fn() -> Callable[[str, str, str], dict[str, str]]:
-    try:
-        mod = importlib.import_module("digest.feedback")
-    except ImportError:
-        return _fallback_feedback
-    fn: Callable[[str, str, str], dict[str, str]] = mod.feedback_links
-    return fn
-
-
 def source_label(item: Item) -> str:
     if item.source == "reddit" and item.feed:
         return f"r/{item.feed}"
@@ -274,7 +256,7 @@ def issue_context(issue: Issue, cfg: Config, *, archived: Collection[str] | None
     if not WEEK_RE.match(issue.week):
         raise ConfigError(f"issue week {issue.week!r} is not an ISO week like 2026-W06")
     base = cfg.archive.base_url.rstrip("/")
-    feedback = _feedback_fn()
+    feedback = feedback_links
     stories = [_story(n, rs, issue, cfg, feedback, archived) for n, rs in enumerate(issue.stories, 1)]
     health = [_health(h) for h in issue.health]
     failed = [h["name"] for h in health if h["status"] == "failed"]
