@@ -18,7 +18,16 @@ import requests
 
 from digest.config import ArxivConfig, HttpConfig
 from digest.models import Item, SourceResult
-from sources.base import PoliteSession, ResponseTooLarge, backoff_delay, failed, in_window, one_line, utc
+from sources.base import (
+    PoliteSession,
+    ResponseTooLarge,
+    backoff_delay,
+    failed,
+    in_window,
+    one_line,
+    unresolvable,
+    utc,
+)
 
 NAME = "arxiv"
 _VERSION = re.compile(r"v\d+$")
@@ -94,8 +103,8 @@ class _Client(arxiv.Client):
                     raise
             except ResponseTooLarge:
                 raise
-            except (arxiv.UnexpectedEmptyPageError, MalformedPage, requests.RequestException):
-                if attempt >= self.num_retries:
+            except (arxiv.UnexpectedEmptyPageError, MalformedPage, requests.RequestException) as e:
+                if attempt >= self.num_retries or unresolvable(e):
                     raise
             asked = self.session.last_headers.get("retry-after") if self.session.last_headers else None
             self._sleep(backoff_delay(self.http, attempt, asked))

@@ -116,6 +116,14 @@ class Pacer:
 PACER = Pacer()
 
 
+_NO_SUCH_HOST = ("Name or service not known", "nodename nor servname provided", "No address associated")
+
+
+def unresolvable(error: BaseException) -> bool:
+    """True when the host name does not resolve: retrying in seconds will not fix it, so fail at once."""
+    return any(marker in str(error) for marker in _NO_SUCH_HOST)
+
+
 class PoliteClient:
     """An httpx client with the project's manners; `requests` counts every attempt made."""
 
@@ -162,6 +170,8 @@ class PoliteClient:
                 problem = f"timed out after {self.http.timeout_s:g} s"
             except httpx.HTTPError as e:
                 problem = f"{type(e).__name__}: {one_line(str(e), 120) or 'connection failed'}"
+                if unresolvable(e):
+                    raise FetchError(f"{url}: {problem}") from None
             else:
                 if got.status < 400 or got.status == 304:
                     return got

@@ -174,3 +174,18 @@ def test_user_agent_and_per_host_pacing(stub: StubServer) -> None:
 def test_unreachable_host_is_an_error_not_an_exception() -> None:
     res = FeedSource(FeedConfig("http://127.0.0.1:9/feed", "Nowhere"), HTTP).collect(START, END, {})
     assert not res.ok and res.errors[0].startswith("http://127.0.0.1:9/feed: ")
+
+
+def test_a_host_that_does_not_resolve_fails_at_once_without_retries() -> None:
+    # `.invalid` never resolves (RFC 2606); retrying a missing host name only delays the run.
+    sleeps: list[float] = []
+    http = HttpConfig(retries=3, backoff_s=5.0, min_interval_s=0.0)
+    with PoliteClient(http, sleep=sleeps.append) as client:
+        try:
+            client.get("http://no-such-host.invalid/feed.xml")
+        except Exception as e:
+            if "Name or service not known" not in str(e) and "nodename nor servname" not in str(e):
+                pytest.skip(f"this resolver answers differently: {e}")
+            assert client.requests == 1 and sleeps == []
+        else:
+            pytest.fail("an unresolvable host answered")
