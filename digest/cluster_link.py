@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from digest.cluster_text import Features
+from digest.cluster_text import SHARED_NAMES, Features
 
 # Small blocks are settled by constrained average linkage alone: hdbscan's proposals only matter in
 # bigger ones (same results on the dev sets at 3 and at 8), and each call has a fixed cost.
@@ -88,6 +88,8 @@ def block_constraints(
     paper_post = ax[:, None] & ~ax[None, :]
     ok &= ~paper_post | named
     ok &= ~paper_post.T | named.T
+    e = feats.names[members]
+    ok |= ((e @ e.T).toarray() >= SHARED_NAMES) & ~ax[:, None] & ~ax[None, :]
     ok |= cos >= rules.paraphrase
     np.fill_diagonal(bad, False)
     return bad, ok
@@ -109,8 +111,18 @@ def pair_constraints(
     xa, xb = feats.arxiv[a], feats.arxiv[b]
     ok &= ~(xa & ~xb) | shared(feats.paper_names[a], feats.words[b])
     ok &= ~(xb & ~xa) | shared(feats.paper_names[b], feats.words[a])
+    ok |= _share_names(feats, a, b) & ~xa & ~xb
     ok |= cos >= rules.paraphrase
     return ok & ~bad
+
+
+def _share_names(feats: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Aligned pairs whose headlines share SHARED_NAMES rare names (names are rare: a tiny product)."""
+    both = sparse.coo_matrix(feats.names @ feats.names.T)
+    hit = both.data >= SHARED_NAMES
+    n = np.int64(feats.names.shape[0])
+    keys = both.row[hit].astype(np.int64) * n + both.col[hit]
+    return np.isin(a.astype(np.int64) * n + b, keys)
 
 
 def average_link(

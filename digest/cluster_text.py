@@ -70,6 +70,7 @@ class Features:
     times: np.ndarray  # seconds since epoch
     rumour: np.ndarray  # bool: the item reports a leak, rumour or teaser, not the thing itself
     kappa: float  # coherence a shared word needs to vouch for a pair (batch baseline + margin)
+    names: sparse.csr_matrix  # item × word: a name in the item's headline that at most NAME_DF items share
 
 
 def channel(item: Item) -> str:
@@ -159,6 +160,35 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+def _names(item: Item) -> set[str]:
+    """Tokens of the headline (or a title-less post's first sentence) written as names: capitalised
+    after the first word, with a digit, or any word of a Title Case headline. "Opus 4.6" is one name.
+
+    Two items sharing two rare names ("Lena Dunham", "Voxtral … Realtime") are about one thing even
+    when worded loosely; a lower-case word in prose ("closed meeting") is not a name.
+    """
+    head = item.title.strip() or re.split(r"(?<=[.!?])\s", " ".join(item.text.split()), maxsplit=1)[0][:200]
+    surface = _TOKEN.findall(_URL_IN_TEXT.sub(" ", head))
+    alpha = [w for w in surface if w[0].isalpha() and w.lower() not in _STOP]
+    title_case = bool(alpha) and sum(w[0].isupper() for w in alpha) >= 0.6 * len(alpha)
+    keep: set[str] = set()
+    for k, w in enumerate(surface):
+        marked = any(c.isupper() for c in w[1:]) or any(c.isdigit() for c in w)
+        # A sentence's first word is capitalised anyway: a name only if the next word is one too.
+        first = k == 0 and w[0].isupper() and len(surface) > 1 and surface[1][0].isupper()
+        if title_case or marked or first or (k > 0 and w[0].isupper()):
+            keep.update(_word_tokens(w))
+    toks = tokens(head)
+    versioned = [t.split("_", 1) for t in toks if "_" in t]
+    parts = {x for pair in versioned for x in pair}
+    return {t for t in toks if "_" in t or (t in keep and t not in parts and "-" not in t and "/" not in t)}
+
+
+@functools.lru_cache(maxsize=65536)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    return tuple(tokens(word))
+
+
 def _versions(text: str) -> dict[str, frozenset[str]]:
     found: dict[str, set[str]] = {}
     for m in _VERSION.finditer(text):
@@ -170,7 +200,7 @@ def _versions(text: str) -> dict[str, frozenset[str]]:
 
 
 def build_features(items: Sequence[Item], vectors: np.ndarray) -> Features:
-    ids, refs, docs, versions, papers = [], [], [], [], []
+    ids, refs, docs, versions, papers, heads = [], [], [], [], [], []
     for item in items:
         i, r = _identity(item)
         ids.append(i)
@@ -179,6 +209,7 @@ def build_features(items: Sequence[Item], vectors: np.ndarray) -> Features:
         docs.append(tokens(text) + _slug_words(item.url))
         versions.append(_versions(text))
         papers.append(_paper_name(item))
+        heads.append(_names(item))
     n = len(items)
     kappa = max(COHERENCE_MIN, _baseline(vectors) + COHERENCE_MARGIN)
     tfidf, vocab = _tfidf(docs)
@@ -202,8 +233,36 @@ def build_features(items: Sequence[Item], vectors: np.ndarray) -> Features:
     times = np.array([i.published.timestamp() for i in items], dtype=np.float64)
     rumour = np.array([bool(_RUMOUR.search(_text(i))) for i in items], dtype=bool)
     return Features(
-        ids, refs, tfidf, coherent, words, paper_names, rare, df, versions, chan, arxiv, times, rumour, kappa
+        ids,
+        refs,
+        tfidf,
+        coherent,
+        words,
+        paper_names,
+        rare,
+        df,
+        versions,
+        chan,
+        arxiv,
+        times,
+        rumour,
+        kappa,
+        _rare_names(heads),
     )
+
+
+def _rare_names(heads: list[set[str]]) -> sparse.csr_matrix:
+    """Item × name, keeping names that 2 to NAME_DF items of the batch share."""
+    vocab: dict[str, int] = {}
+    rows = [r for r, h in enumerate(heads) for _ in h]
+    cols = [vocab.setdefault(t, len(vocab)) for h in heads for t in sorted(h)]
+    m = sparse.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(heads), max(1, len(vocab)))
+    )
+    df = np.asarray(m.sum(axis=0)).ravel()
+    m = sparse.csr_matrix(m.multiply(((df >= 2) & (df <= NAME_DF)).astype(np.float32)[None, :]))
+    m.eliminate_zeros()
+    return m
 
 
 def _tfidf(docs: list[list[str]]) -> tuple[sparse.csr_matrix, dict[str, int]]:
@@ -272,6 +331,9 @@ COHERENCE_MIN = 0.45
 SINGLE_PAIR_PENALTY = 0.1
 # A word shared by at most this many items can make a candidate pair through the lexical vouch.
 RARE_DF = 20
+# Two names that at most this many items share vouch for a pair (a rare pair of names, not a topic).
+NAME_DF = 3
+SHARED_NAMES = 2
 
 
 class UnionFind:

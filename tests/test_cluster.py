@@ -191,6 +191,42 @@ def test_strong_overlap_of_rare_words_vouches_without_a_coherent_word() -> None:
     assert len(cluster(items, vecs, ClusterConfig(lexical_vouch=2.0))) == len(items)
 
 
+def test_two_shared_rare_names_vouch_but_lower_case_prose_words_do_not() -> None:
+    """Geometry-only: cosine 0.45 (no paraphrase; a word two items share is not coherent at that
+    cosine) and little word overlap. Two rare names in both headlines vouch for the pair; the same
+    two words shared as lower-case prose do not, and one name with a version counts once."""
+    bg, bgv = background(6)
+    vecs = np.vstack([bridge(0.45)[:2], bgv])
+    named = [
+        item("r:1", "Lena Dunham calls out sexism in her keynote speech at the festival", feed="a"),
+        item("r:2", "Lena Dunham jokes about an old tweet, then quickly regrets posting it", feed="b"),
+    ]
+    assert frozenset({"r:1", "r:2"}) in groups(cluster(named + bg, vecs, CFG))
+    prose = [
+        item("r:1", "Astronomers say at a closed door meeting that the funding is frozen", feed="a"),
+        item("r:2", "Why a closed door policy at the lab is a mistake, then quickly regrets", feed="b"),
+    ]
+    assert len(cluster(prose + bg, vecs, CFG)) == len(prose + bg)
+    versioned = [
+        item("r:1", "Is Sonnet 5 coming this week? What we know about the next model", feed="a"),
+        item("r:2", "Opus and Sonnet 5 spotted in a cloud console list, launch could be near", feed="b"),
+    ]
+    assert len(cluster(versioned + bg, vecs, CFG)) == len(versioned + bg)
+
+
+def test_names_are_capitalised_or_numbered_headline_words() -> None:
+    from digest.cluster_text import _names
+
+    assert _names(item("r:1", "Lena Dunham jokes about an old tweet")) == {"lena", "dunham"}
+    assert _names(item("r:1", "Astronomers say at a closed meeting")) == set()
+    assert _names(item("r:1", "Trader Isn't So Good With Numbers")) >= {"trader", "good", "number"}
+    assert _names(item("x:1", "", text="Voxtral Realtime runs on a laptop. More below.")) == {
+        "voxtral",
+        "realtime",
+    }
+    assert _names(item("r:1", "Claude Opus 4.6 is out")) == {"claude", "opus_4.6"}
+
+
 def test_two_groups_with_disjoint_own_names_stay_apart() -> None:
     """Geometry-only: two companies' earnings, each reported twice; alike across (topic) but each pair
     has its own names, so the groups stay two stories unless the name guard is off."""

@@ -4,14 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from digest.config import EmbedConfig
-from digest.embed import LEAD_CHARS, Embedder, embed_items, item_text, load_embedder, text_hash
+from digest.embed import (
+    LEAD_CHARS,
+    CachedEmbedder,
+    Embedder,
+    SentenceTransformerEmbedder,
+    bundled_path,
+    embed_items,
+    item_text,
+    load_embedder,
+    text_hash,
+)
 from digest.errors import ModelError
 from digest.models import Item
+from digest.static_embed import distilled_dir, load_static_embedder
 
 T0 = datetime(2026, 2, 5, tzinfo=timezone.utc)
 
@@ -110,3 +122,58 @@ def test_empty_input_embeds_to_an_empty_array(embedder: Embedder) -> None:
 def test_loading_the_model_writes_nothing_to_stderr(capfd: pytest.CaptureFixture[str]) -> None:
     load_embedder(EmbedConfig())
     assert capfd.readouterr().err == ""
+
+
+def test_lazy_embedder_loads_the_model_only_when_it_must_encode() -> None:
+    lazy = load_embedder(EmbedConfig(), lazy=True)
+    assert lazy.model_id == "all-MiniLM-L6-v2"
+    assert isinstance(lazy, SentenceTransformerEmbedder)
+    assert lazy._loaded is None  # a warm re-run never pays for torch
+    assert lazy.encode(["hello"]).shape == (1, 384)
+
+
+def test_cached_embedder_encodes_each_text_once_across_calls(embedder: Embedder) -> None:
+    counting = CountingEmbedder(embedder)
+    cached = CachedEmbedder(counting, DictCache())
+    a = cached.encode(["large language models", "agents"])
+    b = cached.encode(["agents", "large language models", "agents"])
+    assert sorted(counting.seen) == ["agents", "large language models"]
+    assert cached.encoded == 2 and np.allclose(a[0], b[1]) and np.allclose(a[1], b[0])
+
+
+def tiny_static_model(folder: Path) -> Path:
+    """A model2vec model with random vectors over MiniLM's tokenizer (the load path, not quality)."""
+    from model2vec import StaticModel
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(Path(bundled_path()) / "tokenizer.json"))
+    vecs = np.random.default_rng(0).normal(size=(tok.get_vocab_size(), 16)).astype(np.float32)
+    StaticModel(vecs, tok, normalize=True).save_pretrained(str(folder))
+    return folder
+
+
+def test_static_model_from_a_folder_gives_unit_vectors_under_its_own_id(tmp_path: Path) -> None:
+    folder = tiny_static_model(tmp_path / "tiny-m2v")
+    static = load_static_embedder(EmbedConfig(static_model=str(folder)))
+    assert static is not None and static.model_id == "m2v:tiny-m2v"
+    v = static.encode(["a paper about agents", "another text"])
+    assert v.shape == (2, 16) and np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    assert static.encode([]).shape == (0, 16)
+
+
+def test_static_model_none_or_missing(tmp_path: Path) -> None:
+    assert load_static_embedder(EmbedConfig(static_model="none")) is None
+    with pytest.raises(ModelError, match=r"embed.static_model: no model2vec model at .*nothing-here"):
+        load_static_embedder(EmbedConfig(static_model=str(tmp_path / "nothing-here")))
+
+
+def test_distilled_model_lives_in_the_user_cache_keyed_by_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DIGEST_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder, model_id = distilled_dir(EmbedConfig())
+    assert folder.parent == tmp_path / "digest" / "static"
+    assert model_id == "all-MiniLM-L6-v2/m2v256"
+    other, _ = distilled_dir(EmbedConfig(model=str(tmp_path)))
+    assert other != folder
