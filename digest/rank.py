@@ -9,6 +9,7 @@ MMR and the per-source/per-feed caps, skipping the excluded ones. Each component
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections import Counter
@@ -152,7 +153,11 @@ def rank(
     week_start: datetime,
     week_end: datetime,
 ) -> list[RankedStory]:
-    """Every story scored, best first, with components, itemised reasons and an extractive summary."""
+    """Every story scored, best first, with components and itemised reasons.
+
+    Summaries are left to `select`: only the stories that reach the issue need one, and summarising every
+    story of a 10,000-item week twice (two-stage ranking) was the largest cost of a warm build.
+    """
     if not stories:
         return []
     vecs = np.asarray(story_vectors, dtype=np.float32)
@@ -250,7 +255,6 @@ def rank(
                 score=round(sum(comp.values()), 4),
                 components={k: round(v, 4) for k, v in comp.items()},
                 reasons=tuple(reasons),
-                summary=summarize(lead),
                 update_of=update_of,
             )
         )
@@ -300,11 +304,11 @@ def select(
     eligible = [r for r in ranked if "excluded" not in r.components]
     if not eligible:
         return []
-    rel = _relevance(eligible)
     keep = {id(r) for r in eligible[: max(cfg.top_n * 5, 50)]}
     for group in _by_source(eligible).values():  # each source's best can compete, not only the global top
         keep.update(id(r) for r in group[: cfg.top_n])
     pool = [r for r in eligible if id(r) in keep]
+    rel = _relevance(pool)  # over the pool: over the whole week the top 50 would span only 0.02
     toks = {id(r): _tokens(r) for r in pool}
 
     def sim(a: RankedStory, b: RankedStory) -> float:
@@ -333,7 +337,7 @@ def select(
         )
         picked.append(best)
         left.remove(best)
-    return picked
+    return [dataclasses.replace(r, summary=r.summary or summarize(r.story.lead)) for r in picked]
 
 
 def featured_records(week: str, ranked: Sequence[RankedStory]) -> list[Featured]:
