@@ -1,6 +1,8 @@
-"""The store's schema, one SQL script per version; SQLiteStore applies them by PRAGMA user_version."""
+"""The store's schema, one SQL script per version (applied by PRAGMA user_version), and its error lines."""
 
 from __future__ import annotations
+
+import sqlite3
 
 SCHEMA_VERSION = 1
 
@@ -84,3 +86,17 @@ MIGRATIONS: dict[int, str] = {
     );
     """,
 }
+
+
+def explain(path: str, e: sqlite3.Error) -> str:
+    """One line for a SQLite error: what is wrong with the file at `path` and that nothing was lost."""
+    msg = str(e)
+    if "not a database" in msg or "malformed" in msg:
+        return f"{path}: not a readable digest database ({msg}); the file was left untouched"
+    if "locked" in msg or "busy" in msg:
+        return f"{path}: database is locked by another process ({msg}); try again later"
+    if "disk is full" in msg or "disk I/O" in msg:
+        return f"{path}: cannot write ({msg}; is the disk full?); nothing stored was lost"
+    if "readonly" in msg:
+        return f"{path}: database is read-only ({msg})"
+    return f"{path}: {msg}"

@@ -21,7 +21,7 @@ import numpy as np
 from digest.config import FeedConfig
 from digest.errors import StorageError
 from digest.models import Item, SourceResult
-from digest.schema import MIGRATIONS, SCHEMA_VERSION
+from digest.schema import MIGRATIONS, SCHEMA_VERSION, explain
 
 if TYPE_CHECKING:
     from digest.profile import Featured, Feedback
@@ -53,21 +53,9 @@ class SQLiteStore:
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as e:
-            raise StorageError(self._explain(e)) from None
+            raise StorageError(explain(self.path, e)) from None
 
     # -- plumbing ------------------------------------------------------------------------------
-    def _explain(self, e: sqlite3.Error) -> str:
-        msg = str(e)
-        if "not a database" in msg or "malformed" in msg:
-            return f"{self.path}: not a readable digest database ({msg}); the file was left untouched"
-        if "locked" in msg or "busy" in msg:
-            return f"{self.path}: database is locked by another process ({msg}); try again later"
-        if "disk is full" in msg or "disk I/O" in msg:
-            return f"{self.path}: cannot write ({msg}; is the disk full?); nothing stored was lost"
-        if "readonly" in msg:
-            return f"{self.path}: database is read-only ({msg})"
-        return f"{self.path}: {msg}"
-
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         try:
@@ -79,13 +67,13 @@ class SQLiteStore:
                 raise
             self.db.execute("COMMIT")
         except sqlite3.Error as e:
-            raise StorageError(self._explain(e)) from None
+            raise StorageError(explain(self.path, e)) from None
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:
             return self.db.execute(sql, params).fetchall()
         except sqlite3.Error as e:
-            raise StorageError(self._explain(e)) from None
+            raise StorageError(explain(self.path, e)) from None
 
     def _migrate(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]

@@ -1,0 +1,169 @@
+"""Clustering with the real MiniLM model, and `digest cluster` on item files."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cluster_helpers import T0, groups, item, orthogonal
+
+from digest.cluster import cluster, read_items, run_cluster_file, story_id
+from digest.config import ClusterConfig, Config, EmbedConfig
+from digest.embed import Embedder, embed_items, load_embedder
+from digest.errors import InputError
+from digest.models import Story
+
+DATA = Path(__file__).parent / "data" / "dedup"
+CFG = ClusterConfig()
+
+
+WEEK = [
+    ("hn:1", "hn", "", "Claude Opus 4.6"),
+    ("reddit:1", "reddit", "ClaudeAI", "Anthropic releases Claude Opus 4.6 with a 1M context window"),
+    ("reddit:2", "reddit", "LocalLLaMA", "Claude Opus 4.5 vs local models: my benchmark results"),
+    ("reddit:3", "reddit", "webdev", "Claude Code wrote my whole frontend and I regret it"),
+    ("hn:2", "hn", "", "Claude Code for infrastructure teams"),
+    ("reddit:4", "reddit", "OpenAI", "OpenAI launches Frontier, an enterprise agent platform"),
+    ("x:1", "x", "sama", "Frontier is live: OpenAI's new platform for AI coworkers in the enterprise"),
+    ("reddit:5", "reddit", "programming", "Why I moved my side project from Postgres to SQLite"),
+    ("reddit:6", "reddit", "devops", "Kubernetes 1.35 upgrade broke our ingress"),
+    ("reddit:7", "reddit", "MachineLearning", "[D] How do you organise your experiment logs?"),
+    ("hn:3", "hn", "", "European Commission trials Matrix to replace Teams"),
+    ("reddit:8", "reddit", "ClaudeAI", "Is Claude getting slower for anyone else today?"),
+]
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return load_embedder(EmbedConfig())
+
+
+@pytest.fixture(scope="module")
+def week(embedder: Embedder) -> list[Story]:
+    items = [item(k, t, s, f) if s != "x" else item(k, "", s, f, text=t) for k, s, f, t in WEEK]
+    return cluster(items, embed_items(items, embedder), CFG)
+
+
+def test_real_model_merges_one_story_across_sources(week: list[Story]) -> None:
+    g = groups(week)
+    assert frozenset({"hn:1", "reddit:1"}) in g
+    assert frozenset({"reddit:4", "x:1"}) in g
+
+
+def test_real_model_keeps_topic_neighbours_and_other_versions_apart(week: list[Story]) -> None:
+    story_of = {k: s.id for s in week for k in s.item_keys}
+    assert story_of["reddit:2"] != story_of["hn:1"]  # Opus 4.5 is not Opus 4.6
+    assert story_of["reddit:3"] != story_of["hn:2"]  # two Claude Code posts, two stories
+    assert story_of["reddit:8"] != story_of["hn:1"]
+    assert len(week) == len(WEEK) - 2
+
+
+def test_real_model_keeps_a_pre_release_leak_out_of_the_launch(embedder: Embedder) -> None:
+    items = [item(k, t, s, f) if s != "x" else item(k, "", s, f, text=t) for k, s, f, t in WEEK]
+    items.append(
+        item(
+            "x:leak",
+            "",
+            "x",
+            text="Claude Opus 4.6 spotted in the Vertex AI model list, launch imminent",
+            authors=("leaker",),
+            published=T0 - timedelta(hours=18),
+        )
+    )
+    vecs = embed_items(items, embedder)
+    story_of = {k: s.id for s in cluster(items, vecs, CFG) for k in s.item_keys}
+    assert story_of["hn:1"] == story_of["reddit:1"] != story_of["x:leak"]
+    without = {k: s.id for s in cluster(items, vecs, ClusterConfig(rumour_penalty=0.0)) for k in s.item_keys}
+    assert without["x:leak"] == without["hn:1"]  # the penalty is what keeps it out
+
+
+# --- leads, ids, the file command ---------------------------------------------------------------
+
+
+def test_lead_is_the_primary_source_and_the_id_follows_it() -> None:
+    url = "https://arxiv.org/abs/2602.01234"
+    items = [
+        item(
+            "reddit:1", "[R] thread", feed="ML", url="https://reddit.com/r/ML/1", links=(url,), published=T0
+        ),
+        item("x:1", "", "x", text=f"great paper {url}", published=T0 - timedelta(hours=5)),
+        item("arxiv:2602.01234", "The Paper", "arxiv", "cs.LG", url=url, published=T0 + timedelta(hours=1)),
+    ]
+    (story,) = cluster(items, orthogonal(3), CFG)
+    assert story.lead.key == "arxiv:2602.01234"
+    assert story.headline == "The Paper"
+    assert story.id == story_id(story.lead)
+    (again,) = cluster(items[::-1], orthogonal(3), CFG)
+    assert again.id == story.id
+    assert set(story.links_by_source) == {"reddit", "arxiv"}
+
+    blog = [
+        item("x:2", "", "x", text="repost", links=("https://lab.example.com/blog/launch",)),
+        item("rss:1", "Our launch", "rss", "Lab", url="https://lab.example.com/blog/launch"),
+    ]
+    (story2,) = cluster(blog, orthogonal(2), CFG)
+    assert story2.lead.key == "rss:1"
+
+
+def test_run_cluster_file_writes_every_id_once(tmp_path: Path) -> None:
+    out = tmp_path / "stories.jsonl"
+    n = run_cluster_file(str(DATA / "week.jsonl"), str(out), Config())
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    ids = [json.loads(x)["id"] for x in (DATA / "week.jsonl").read_text().splitlines()]
+    assert n == len(ids) == len(lines)
+    assert [x["id"] for x in lines] == ids
+    story = {x["id"]: x["story"] for x in lines}
+    assert story["hn:1"] == story["rss:anthropic:1"] == story["reddit:a1"]
+    assert story["arxiv:2602.01234"] == story["reddit:b2"]
+    assert story["arxiv:2602.05555"] != story["arxiv:2602.01234"]
+    assert story["x:9"] != story["hn:1"]  # a roundup
+    assert len(set(story.values())) == 6
+
+
+def test_run_cluster_file_never_reads_story_labels(tmp_path: Path) -> None:
+    rows = [json.loads(x) for x in (DATA / "week.jsonl").read_text().splitlines()]
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text("".join(json.dumps({**r, "story": "same"}) + "\n" for r in rows))
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    run_cluster_file(str(DATA / "week.jsonl"), str(a), Config())
+    run_cluster_file(str(labelled), str(b), Config())
+    assert a.read_text() == b.read_text()
+
+
+def test_bad_item_files_are_one_line_errors(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"missing\.jsonl: file not found"):
+        read_items(str(tmp_path / "missing.jsonl"))
+    dup = tmp_path / "dup.jsonl"
+    dup.write_text('{"id": "a", "title": "x"}\n{"id": "a", "title": "y"}\n')
+    with pytest.raises(InputError, match=r"dup.jsonl:2: duplicate id 'a'"):
+        read_items(str(dup))
+    broken = tmp_path / "broken.jsonl"
+    broken.write_text('{"id": "a"}\n{not json\n')
+    with pytest.raises(InputError, match=r"broken.jsonl:2: not JSON"):
+        read_items(str(broken))
+
+
+def test_empty_input_gives_no_stories(tmp_path: Path) -> None:
+    assert cluster([], np.zeros((0, 8), dtype=np.float32), CFG) == []
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert run_cluster_file(str(empty), str(tmp_path / "out.jsonl"), Config()) == 0
+    assert (tmp_path / "out.jsonl").read_text() == ""
+
+
+def test_tokens_join_names_with_versions_and_read_url_slugs() -> None:
+    from digest.cluster_text import _slug_words, tokens
+
+    for spelling in ("Claude Opus 4.6 is out", "claude opus-4.6 is out", "Claude Opus4.6 is out"):
+        assert "opus_4.6" in tokens(spelling), spelling
+    assert "opus_4.5" not in tokens("Claude Opus 4.6 is out")
+    assert tokens("The models of the week") == ["model"]  # stop words out, plural folded
+    assert _slug_words("https://news.example.com/2014/03/10/sbarro-files-for-bankruptcy-again/") == [
+        "sbarro",
+        "file",
+        "bankruptcy",
+    ]
+    assert _slug_words("https://www.reddit.com/r/x/comments/1/the_post_title_again/") == []
