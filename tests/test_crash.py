@@ -9,17 +9,11 @@ each scenario starts from a copy with the tables it is about cleared.
 
 from __future__ import annotations
 
-import asyncio
-import email
-import email.policy
-import os
-import queue
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,11 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DATA, ROOT, free_port, shared_path
+from conftest import DATA, free_port, shared_path
+from crash_helpers import WEEK, Running, Snapshot, digest_cmd, digest_env, run_digest, snapshot
+from smtp_helpers import Inbox
 
-from digest.store import SQLiteStore
-
-WEEK = "2026-W06"
 KILLAT = DATA / "crash" / "killat.py"
 RECIPIENTS = ["reader@example.org", "second@example.org"]
 
@@ -81,45 +74,6 @@ retries = 0
 """
 
 
-class Inbox:
-    """aiosmtpd handler that keeps accepted messages; with `hold` it keeps the next DATA until `release`.
-
-    Like a real MTA, a held message whose client has gone by the time it is released is discarded
-    (the 250 was never sent, so the message was never accepted).
-    """
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-        self.hold = False
-        self.arrived = threading.Event()
-        self.release = threading.Event()
-        self.dropped = 0
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.hold:
-            self.hold = False
-            self.arrived.set()
-            try:
-                await asyncio.get_running_loop().run_in_executor(None, self.release.wait)
-            except asyncio.CancelledError:  # aiosmtpd cancels the handler when the client disconnects
-                self.dropped += 1
-                raise
-            if server.transport is None or server.transport.is_closing():
-                self.dropped += 1
-                return "451 client went away before the reply"
-        self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
-
-    def message_ids(self) -> list[str]:
-        return [
-            str(email.message_from_bytes(raw, policy=email.policy.default)["Message-ID"])
-            for _, raw in self.messages
-        ]
-
-    def recipients(self) -> list[str]:
-        return sorted(r for rcpts, _ in self.messages for r in rcpts)
-
-
 @pytest.fixture(scope="module")
 def replay() -> Iterator[Any]:
     """A replay server of our own: these tests set fault rules and must not leak them to others."""
@@ -154,84 +108,6 @@ def inbox(smtp_server: tuple[Inbox, int]) -> Inbox:
     box.arrived.clear()
     box.release.clear()
     return box
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(ROOT), "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-
-
-def digest_cmd(work: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "digest", "--config", str(work / "digest.toml"), *args]
-
-
-def run_digest(work: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """A whole `digest` process, stdin/stdout/stderr not a TTY, as under cron."""
-    return subprocess.run(
-        digest_cmd(work, *args),
-        cwd=work,
-        env=_env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-    )
-
-
-class Running:
-    """A `digest` process whose stderr lines are read on a thread, so a test can wait for one."""
-
-    def __init__(self, cmd: list[str], cwd: Path) -> None:
-        self.proc = subprocess.Popen(
-            cmd, cwd=cwd, env=_env(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-
-    def _pump(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.put(line.rstrip("\n"))
-
-    def wait_line(self, prefix: str, timeout: float = 180) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=0.5)
-            except queue.Empty:
-                assert self.proc.poll() is None, f"digest exited {self.proc.returncode}: {self.seen}"
-                continue
-            self.seen.append(line)
-            if line.startswith(prefix):
-                return line
-        raise AssertionError(f"no stderr line starting {prefix!r} within {timeout}s: {self.seen}")
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        assert self.proc.wait(timeout=30) == -signal.SIGKILL
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    items: int
-    issues: int
-    featured: int
-    sends: dict[str, str]
-
-
-def snapshot(work: Path) -> Snapshot:
-    """Open the store as the product does (this also proves it opens) and count what is committed."""
-    with SQLiteStore(work / "digest.db") as store:
-        store.check()
-        return Snapshot(
-            items=store.count_items(),
-            issues=len(store.issue_weeks()),
-            featured=int(
-                store.db.execute("SELECT COUNT(*) FROM featured WHERE week=?", (WEEK,)).fetchone()[0]
-            ),
-            sends=dict(store.sends(WEEK)),
-        )
 
 
 @dataclass(frozen=True)
@@ -344,7 +220,7 @@ def test_kill_around_saving_the_issue_keeps_issue_and_featured_ledger_together(
     killed = subprocess.run(
         [sys.executable, str(KILLAT), when, "save_issue", "--config", str(work / "digest.toml"),
          "build", "--week", WEEK],
-        cwd=work, env=_env(), capture_output=True, text=True, timeout=300,
+        cwd=work, env=digest_env(), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert (work / "archive" / WEEK / "index.html").is_file()
@@ -390,7 +266,7 @@ def test_kill_after_the_250_before_the_ledger_write_resends_with_the_same_messag
     killed = subprocess.run(
         [sys.executable, str(KILLAT), "before", "mark_sent", "--config", str(work / "digest.toml"),
          "send", "--week", WEEK],
-        cwd=work, env=_env(), capture_output=True, text=True, timeout=300,
+        cwd=work, env=digest_env(), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert inbox.recipients() == [RECIPIENTS[0]]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from smtp_helpers import Inbox
 
 from digest.cli import main
 
@@ -36,17 +37,6 @@ def tree_digest(root: Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
-
-
-class Inbox:
-    """aiosmtpd handler keeping every message it accepted."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], bytes]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((list(envelope.rcpt_tos), envelope.content))
-        return "250 OK"
 
 
 @pytest.fixture
