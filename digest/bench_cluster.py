@@ -11,12 +11,10 @@ for 10k encodes.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import time
 import tracemalloc
-from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -27,66 +25,12 @@ from digest.models import Item
 WORLD = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "world-2026-W06"
 
 
-def _jsonl(path: Path) -> Iterator[dict]:
-    with path.open(encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)
-
-
-def _ts(x: object) -> datetime:
-    if isinstance(x, (int, float)):
-        return datetime.fromtimestamp(float(x), tz=timezone.utc)
-    return datetime.fromisoformat(str(x).replace("Z", "+00:00"))
-
-
 def load_world(root: Path = WORLD) -> list[Item]:
-    """The replay world's raw arXiv/Reddit/HN records as Items (a minimal reader for benchmarks only)."""
-    items: list[Item] = []
-    for r in _jsonl(root / "arxiv" / "papers.jsonl"):
-        items.append(
-            Item(
-                key=f"arxiv:{r['id']}",
-                source="arxiv",
-                url=f"https://arxiv.org/abs/{r['id']}",
-                title=r.get("title") or "",
-                text=r.get("summary") or "",
-                published=_ts(r["published"]),
-                authors=tuple(r.get("authors") or ()),
-                categories=tuple(r.get("categories") or ()),
-                feed=r.get("primary_category") or "",
-                comment=r.get("comment") or "",
-            )
-        )
-    for r in _jsonl(root / "reddit" / "posts.jsonl"):
-        items.append(
-            Item(
-                key=f"reddit:{r['id']}",
-                source="reddit",
-                url=r.get("url") or "",
-                title=r.get("title") or "",
-                text=r.get("selftext") or "",
-                published=_ts(r["created_utc"]),
-                authors=(r.get("author") or "",),
-                categories=(r.get("subreddit") or "",),
-                metrics={"score": float(r.get("score") or 0), "comments": float(r.get("num_comments") or 0)},
-                feed=r.get("subreddit") or "",
-            )
-        )
-    for r in _jsonl(root / "hn" / "items.jsonl"):
-        items.append(
-            Item(
-                key=f"hn:{r['id']}",
-                source="hn",
-                url=r.get("url") or f"https://news.ycombinator.com/item?id={r['id']}",
-                title=r.get("title") or "",
-                text=r.get("text") or "",
-                published=_ts(r["created_utc"]),
-                authors=(r.get("author") or "",),
-                metrics={"points": float(r.get("points") or 0), "comments": float(r.get("comments") or 0)},
-            )
-        )
-    return items
+    """The replay world's arXiv, Reddit and HN records as Items."""
+    from digest.bench_week import world_items
+
+    papers, posts, hn = world_items(root)
+    return papers + posts + hn
 
 
 _PREFIXES = ("", "", "New: ", "Thoughts on ", "[D] ", "Discussion: ", "ICYMI ", "Paper: ")

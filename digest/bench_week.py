@@ -38,6 +38,58 @@ def _ts(x: object) -> datetime:
     return datetime.fromisoformat(str(x).replace("Z", "+00:00"))
 
 
+def world_items(root: Path) -> tuple[list[Item], list[Item], list[Item]]:
+    """(papers, Reddit posts, HN stories) of one replay world folder, as Items."""
+    papers: list[Item] = []
+    posts: list[Item] = []
+    hn: list[Item] = []
+    for r in _jsonl(root / "arxiv" / "papers.jsonl"):
+        cats = tuple(r.get("categories") or ())
+        papers.append(
+            Item(
+                key=f"arxiv:{r['id']}",
+                source="arxiv",
+                url=f"https://arxiv.org/abs/{r['id']}",
+                title=" ".join(str(r.get("title") or "").split()),
+                text=" ".join(str(r.get("summary") or "").split()),
+                published=_ts(r["published"]),
+                authors=tuple(r.get("authors") or ()),
+                categories=cats,
+                feed=r.get("primary_category") or (cats[0] if cats else ""),
+                comment=r.get("comment") or "",
+            )
+        )
+    for r in _jsonl(root / "reddit" / "posts.jsonl"):
+        posts.append(
+            Item(
+                key=f"reddit:{r['id']}",
+                source="reddit",
+                url=r.get("url") or f"https://www.reddit.com/comments/{r['id']}",
+                title=r.get("title") or "",
+                text=r.get("selftext") or "",
+                published=_ts(r["created_utc"]),
+                authors=(r.get("author") or "",),
+                categories=(r.get("subreddit") or "",),
+                metrics={"score": float(r.get("score") or 0), "comments": float(r.get("num_comments") or 0)},
+                feed=r.get("subreddit") or "",
+            )
+        )
+    for r in _jsonl(root / "hn" / "items.jsonl"):
+        hn.append(
+            Item(
+                key=f"hn:{r['id']}",
+                source="hn",
+                url=r.get("url") or f"https://news.ycombinator.com/item?id={r['id']}",
+                title=r.get("title") or "",
+                text=r.get("text") or "",
+                published=_ts(r["created_utc"]),
+                authors=(r.get("author") or "",),
+                metrics={"points": float(r.get("points") or 0), "comments": float(r.get("comments") or 0)},
+            )
+        )
+    return papers, posts, hn
+
+
 def base_texts(shared: Path = SHARED) -> tuple[list[Item], list[Item], list[Item]]:
     """(papers, reddit posts, feed entries incl. HN) of every replay world found."""
     from sources.rss import parse_feed
@@ -47,55 +99,10 @@ def base_texts(shared: Path = SHARED) -> tuple[list[Item], list[Item], list[Item
     feeds: list[Item] = []
     for world in WORLDS:
         root = shared / "data" / world
-        for r in _jsonl(root / "arxiv" / "papers.jsonl"):
-            cats = tuple(r.get("categories") or ())
-            papers.append(
-                Item(
-                    key=f"arxiv:{r['id']}",
-                    source="arxiv",
-                    url=f"https://arxiv.org/abs/{r['id']}",
-                    title=" ".join(str(r.get("title") or "").split()),
-                    text=" ".join(str(r.get("summary") or "").split()),
-                    published=_ts(r["published"]),
-                    authors=tuple(r.get("authors") or ()),
-                    categories=cats,
-                    feed=r.get("primary_category") or (cats[0] if cats else ""),
-                    comment=r.get("comment") or "",
-                )
-            )
-        for r in _jsonl(root / "reddit" / "posts.jsonl"):
-            posts.append(
-                Item(
-                    key=f"reddit:{r['id']}",
-                    source="reddit",
-                    url=r.get("url") or f"https://www.reddit.com/comments/{r['id']}",
-                    title=r.get("title") or "",
-                    text=r.get("selftext") or "",
-                    published=_ts(r["created_utc"]),
-                    authors=(r.get("author") or "",),
-                    categories=(r.get("subreddit") or "",),
-                    metrics={
-                        "score": float(r.get("score") or 0),
-                        "comments": float(r.get("num_comments") or 0),
-                    },
-                    feed=r.get("subreddit") or "",
-                )
-            )
-        for r in _jsonl(root / "hn" / "items.jsonl"):
-            feeds.append(
-                Item(
-                    key=f"hn:{r['id']}",
-                    source="hn",
-                    url=r.get("url") or f"https://news.ycombinator.com/item?id={r['id']}",
-                    title=r.get("title") or "",
-                    text=r.get("text") or "",
-                    published=_ts(r["created_utc"]),
-                    metrics={
-                        "points": float(r.get("points") or 0),
-                        "comments": float(r.get("comments") or 0),
-                    },
-                )
-            )
+        w_papers, w_posts, w_hn = world_items(root)
+        papers += w_papers
+        posts += w_posts
+        feeds += w_hn
         for xml in sorted((root / "feeds").glob("*.xml")) if (root / "feeds").exists() else []:
             feed = FeedConfig(url=f"https://example.org/{xml.stem}.xml", name=xml.stem)
             try:

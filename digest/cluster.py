@@ -42,6 +42,7 @@ from digest.cluster_link import (
 from digest.cluster_text import Features, build_features, channel, link_joins
 from digest.config import ClusterConfig, Config
 from digest.errors import InputError
+from digest.itemfile import read_items
 from digest.models import Item, Story
 
 # Tuned on the UCI dev headlines and by eye on the W06 replay world (see the module docstring).
@@ -273,33 +274,6 @@ def _inlinks(group: list[int], feats: Features, items: Sequence[Item]) -> dict[s
             if i != j and feats.ids[i] & feats.refs[j]:
                 out[items[i].key] = out.get(items[i].key, 0) + 1
     return out
-
-
-def read_items(path: str) -> list[Item]:
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{p}: file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{p}: cannot read: {e}") from None
-    items: list[Item] = []
-    seen: set[str] = set()
-    for n, raw in enumerate(text.splitlines(), 1):
-        if not raw.strip():
-            continue
-        try:
-            line = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise InputError(f"{p}:{n}: not JSON: {e.msg}") from None
-        if not isinstance(line, dict):
-            raise InputError(f"{p}:{n}: expected a JSON object")
-        item = Item.from_line(line, f"{p}:{n}")
-        if item.key in seen:
-            raise InputError(f"{p}:{n}: duplicate id {item.key!r}")
-        seen.add(item.key)
-        items.append(item)
-    return items
 
 
 def run_cluster_file(input_path: str, output_path: str, cfg: Config) -> int:

@@ -5,9 +5,8 @@ The labels are read here and only here, after clustering ran on `Item.from_line`
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import numpy as np
 
 from digest.config import ClusterConfig, Config
 from digest.errors import InputError
+from digest.itemfile import json_lines
 from digest.models import Item
 
 
@@ -74,27 +74,12 @@ def score(gold: Sequence[str], pred: Sequence[str]) -> DedupScores:
 
 def read_labelled(path: str) -> tuple[list[Item], list[str]]:
     """Items (through Item.from_line, blind to labels) and the `story` label of each line."""
-    p = Path(path)
-    try:
-        lines = p.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise InputError(f"{p}: file not found") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"{p}: cannot read: {e}") from None
     items: list[Item] = []
     labels: list[str] = []
-    for n, raw in enumerate(lines, 1):
-        if not raw.strip():
-            continue
-        try:
-            line = json.loads(raw)
-        except json.JSONDecodeError as e:
-            raise InputError(f"{p}:{n}: not JSON: {e.msg}") from None
-        if not isinstance(line, Mapping):
-            raise InputError(f"{p}:{n}: expected a JSON object")
+    for where, line in json_lines(path):
         if "story" not in line:
-            raise InputError(f"{p}:{n}: missing key 'story' (not a labelled dedup file)")
-        items.append(Item.from_line(line, f"{p}:{n}"))
+            raise InputError(f"{where}: missing key 'story' (not a labelled dedup file)")
+        items.append(Item.from_line(line, where))
         labels.append(str(line["story"]))
     return items, labels
 

@@ -6,8 +6,6 @@ Each step is idempotent and the store is the hand-off between runs, so any step 
 from __future__ import annotations
 
 import dataclasses
-import json
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -17,6 +15,7 @@ import numpy as np
 
 from digest.config import Config
 from digest.errors import InputError
+from digest.itemfile import read_items
 from digest.models import Issue, Item, RankedStory, SourceResult, Story
 from digest.serialize import issue_from_dict, issue_to_dict
 from digest.store import SQLiteStore
@@ -220,28 +219,3 @@ def load_issue(store: SQLiteStore, week: str) -> Issue:
     if payload is None:
         raise InputError(f"--week: no issue built for {week}; run `digest build --week {week}` first")
     return issue_from_dict(payload)
-
-
-def read_items(path: str) -> list[Item]:
-    """Item lines (../shared/FORMATS.md) from a JSONL file; a bad line is one error naming file and line."""
-    if path == "-":
-        lines = sys.stdin.read().splitlines()
-    else:
-        try:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
-        except FileNotFoundError:
-            raise InputError(f"{path}: file not found") from None
-        except (OSError, UnicodeDecodeError) as e:
-            raise InputError(f"{path}: cannot read: {e}") from None
-    items = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-        if not isinstance(obj, dict):
-            raise InputError(f"{path}:{n}: expected a JSON object")
-        items.append(Item.from_line(obj, where=f"{path}:{n}"))
-    return items

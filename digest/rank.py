@@ -364,7 +364,7 @@ def run_rank_file(
     """`digest rank`: one story per input item, ranked against the profile; writes JSONL, returns lines."""
     from digest.embed import embed_items, load_embedder
     from digest.errors import InputError
-    from digest.pipeline import read_items
+    from digest.itemfile import read_items
 
     items = read_items(input_path)
     liked = read_items(likes_path) if likes_path else []

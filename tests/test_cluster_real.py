@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from cluster_helpers import T0, groups, item, orthogonal
 
-from digest.cluster import cluster, read_items, run_cluster_file, story_id
+from digest.cluster import cluster, run_cluster_file, story_id
 from digest.config import ClusterConfig, Config, EmbedConfig
 from digest.embed import Embedder, embed_items, load_embedder
 from digest.errors import InputError
+from digest.itemfile import read_items
 from digest.models import Story
 
 DATA = Path(__file__).parent / "data" / "dedup"
@@ -142,7 +143,7 @@ def test_bad_item_files_are_one_line_errors(tmp_path: Path) -> None:
         read_items(str(dup))
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"id": "a"}\n{not json\n')
-    with pytest.raises(InputError, match=r"broken.jsonl:2: not JSON"):
+    with pytest.raises(InputError, match=r"broken.jsonl:2: not valid JSON"):
         read_items(str(broken))
 
 

@@ -1,0 +1,48 @@
+"""Item-line files (../shared/FORMATS.md): read JSONL with one-line errors naming the file and line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from digest.errors import InputError
+from digest.models import Item
+
+
+def json_lines(path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(`path:line`, object) for every non-blank line of a JSONL file; `-` reads standard input."""
+    if path == "-":
+        lines = sys.stdin.read().splitlines()
+    else:
+        try:
+            lines = Path(path).read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            raise InputError(f"{path}: file not found") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise InputError(f"{path}: cannot read: {e}") from None
+    for n, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise InputError(f"{path}:{n}: not valid JSON ({e.msg})") from None
+        if not isinstance(obj, dict):
+            raise InputError(f"{path}:{n}: expected a JSON object")
+        yield f"{path}:{n}", obj
+
+
+def read_items(path: str) -> list[Item]:
+    """Every item line of `path`; an id given twice is an error, since outputs are keyed by id."""
+    items: list[Item] = []
+    seen: set[str] = set()
+    for where, obj in json_lines(path):
+        item = Item.from_line(obj, where)
+        if item.key in seen:
+            raise InputError(f"{where}: duplicate id {item.key!r}")
+        seen.add(item.key)
+        items.append(item)
+    return items
