@@ -140,8 +140,8 @@ def check_rank(pools_dir: str, limit: int = 0) -> dict[str, Any]:
 
     os.environ["HF_HUB_OFFLINE"] = "1"
     from digest.embed import CachedEmbedder, load_embedder
-    from digest.eval_rank import EVAL_INTERESTS, _like_item, _paper_item, load_pools
-    from digest.profile import Featured, build_profile
+    from digest.eval_rank import EVAL_INTERESTS, _like_item, _paper_item, history_featured, load_pools
+    from digest.profile import build_profile
     from digest.rank import select
     from digest.static_embed import cache_root, load_static_embedder
     from digest.store import SQLiteStore
@@ -169,17 +169,7 @@ def check_rank(pools_dir: str, limit: int = 0) -> dict[str, Any]:
             else _like_item(x)
             for x in history
         ]
-        featured = [
-            Featured(
-                x["published"][:10],
-                x["id"],
-                (f"arxiv:{x['arxiv_id']}",),
-                "",
-                "sources=arxiv;domains=arxiv.org",
-            )
-            for x in history
-            if x.get("arxiv_id")
-        ]
+        featured = history_featured(history)
 
         def profile_of(e: Any, liked: list[Item] = liked) -> Any:
             return build_profile(pcfg, e, liked, [], {})

@@ -224,17 +224,7 @@ def evaluate_rank(pools_dir: str, cfg: Config, weeks: Sequence[str] | None = Non
             rec = papers.get(aid)
             liked.append(_paper_item(rec, _day(x["published"])) if rec else _like_item(x))
         profile = build_profile(profile_cfg, embedder, liked, [], {}, text=eval_text)
-        featured = [
-            Featured(
-                x["published"][:10],
-                x["id"],
-                (f"arxiv:{x['arxiv_id']}",),
-                "",
-                "sources=arxiv;domains=arxiv.org",
-            )
-            for x in history
-            if x.get("arxiv_id")
-        ]
+        featured = history_featured(history)
         ranked = rank([item_story(i) for i in items], vecs, profile, featured, cfg.rank, start, end)
         orders = {m: _order(ids, s) for m, s in scores.items()}
         orders["digest"] = [r.story.id for r in ranked]
@@ -288,3 +278,14 @@ def _table(pools: Sequence[Mapping[str, Any]], rows: Mapping[str, list[tuple[int
         nd = sum(x[2] for x in r) / max(1, len(r))
         lines.append(f"{'all weeks':<12}{m:<28}{r10:>10.3f}{r50:>10.3f}{nd:>9.3f}{n:>6}")
     return "\n".join(lines)
+
+
+def history_featured(history: Sequence[Mapping[str, Any]]) -> list[Featured]:
+    """The reader's liked history as already-featured stories: a pick is never news again."""
+    return [
+        Featured(
+            x["published"][:10], x["id"], (f"arxiv:{x['arxiv_id']}",), "", "sources=arxiv;domains=arxiv.org"
+        )
+        for x in history
+        if x.get("arxiv_id")
+    ]

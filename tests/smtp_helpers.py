@@ -6,6 +6,8 @@ import asyncio
 import email
 import email.policy
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 
@@ -46,3 +48,20 @@ class Inbox:
 
     def recipients(self) -> list[str]:
         return sorted(r for rcpts, _ in self.messages for r in rcpts)
+
+
+@contextmanager
+def running_inbox() -> Iterator[tuple[Inbox, int]]:
+    """An aiosmtpd server on a free port of 127.0.0.1, stopped (and any held message released) on exit."""
+    from aiosmtpd.controller import Controller
+    from conftest import free_port
+
+    inbox = Inbox()
+    port = free_port()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        yield inbox, port
+    finally:
+        inbox.release.set()
+        ctl.stop()

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DATA, free_port, shared_path
+from conftest import DATA, shared_path
 from crash_helpers import WEEK, Running, Snapshot, digest_cmd, digest_env, run_digest, snapshot
-from smtp_helpers import Inbox
+from smtp_helpers import Inbox, running_inbox
 
 KILLAT = DATA / "crash" / "killat.py"
 RECIPIENTS = ["reader@example.org", "second@example.org"]
@@ -87,17 +87,8 @@ def replay() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def smtp_server() -> Iterator[tuple[Inbox, int]]:
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    port = free_port()
-    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
-    ctl.start()
-    try:
-        yield inbox, port
-    finally:
-        inbox.release.set()
-        ctl.stop()
+    with running_inbox() as server:
+        yield server
 
 
 @pytest.fixture

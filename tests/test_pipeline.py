@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from smtp_helpers import Inbox
+from smtp_helpers import Inbox, running_inbox
 
 from digest.cli import main
 
@@ -41,17 +41,8 @@ def tree_digest(root: Path) -> dict[str, str]:
 
 @pytest.fixture
 def smtp() -> Iterator[tuple[Inbox, int]]:
-    from aiosmtpd.controller import Controller
-    from conftest import free_port
-
-    inbox = Inbox()
-    port = free_port()
-    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
-    ctl.start()
-    try:
-        yield inbox, port
-    finally:
-        ctl.stop()
+    with running_inbox() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
