@@ -44,3 +44,36 @@ def test_every_command_is_documented() -> None:
     table = _section("Commands")
     missing = [n for n in sorted(names) if f"`digest {n}" not in table]
     assert not missing, f"undocumented commands: {missing}"
+
+
+def _config_keys() -> list[tuple[str, str]]:
+    """(table, key) for every leaf key of the config, as a user writes it in TOML."""
+    import dataclasses
+    import typing
+
+    from digest.config import Config
+
+    out: list[tuple[str, str]] = []
+
+    def walk(cls: type, table: str) -> None:
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            if f.metadata.get("internal"):
+                continue
+            if dataclasses.is_dataclass(hints[f.name]):
+                walk(hints[f.name], f"{table}.{f.name}".strip("."))
+            else:
+                out.append((table, f.name.rstrip("_")))
+
+    walk(Config, "")
+    return out
+
+
+def test_every_config_key_is_documented_in_its_table() -> None:
+    ref = re.search(r"^### Reference\n(.*?)(?=^### )", README, re.S | re.M)
+    assert ref
+    entries = {
+        m.group(1): m.group(2) for m in re.finditer(r"`\[([a-z.]+)\]` — (.*?)(?=`\[|\Z)", ref.group(1), re.S)
+    }
+    missing = [f"{t}.{k}" for t, k in _config_keys() if f"`{k}`" not in entries.get(t, "")]
+    assert not missing, f"config keys missing from the README reference: {missing}"
