@@ -185,9 +185,11 @@ def cmd_send(cfg: Config, args: argparse.Namespace, log: Any) -> int:
 
 
 def cmd_run(cfg: Config, args: argparse.Namespace, log: Any) -> int:
+    from digest.embed import load_embedder
     from digest.pipeline import build, collect, open_store
 
     week = args.week or current_week()
+    load_embedder(cfg.embed, lazy=True)  # a missing model fails now, before an hour of collecting
     with _locked(cfg), open_store(cfg) as store:
         # every source failing is exit 3, but the items already stored still make (and send) the issue
         sources_status = _report_sources(collect(cfg, store, week, log))

@@ -203,17 +203,18 @@ def test_missing_model_is_exit_7_naming_the_path_and_the_store_is_untouched(
     assert not (work / "archive").exists()
 
 
-def test_missing_model_in_run_is_exit_7_after_keeping_what_was_collected(
-    populated: Populated, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_missing_model_in_run_is_exit_7_before_any_work(
+    populated: Populated, replay_w06: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # `run` collects before it embeds: the collected items are kept (the next run uses them), no issue
-    # is recorded and nothing is sent
+    # `run` checks the model before it collects: nothing fetched, no issue recorded, nothing sent
     config = feeds_config(_url(populated), extra='\n[embed]\nmodel = "/nonexistent/path"\n')
     work = copy_of(populated, tmp_path, config)
     with sqlite3.connect(work / "digest.db") as c:
         c.execute("DELETE FROM issues")
+    before = len(replay_w06.requests)
     assert main(["--config", str(work / "digest.toml"), "run", "--week", WEEK]) == 7
     assert "/nonexistent/path" in one_line(capsys)
+    assert len(replay_w06.requests) == before  # not one source was asked
     items, weeks = counts(work / "digest.db")
     assert items == populated.items and weeks == []
     with SQLiteStore(work / "digest.db") as store:
