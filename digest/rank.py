@@ -318,12 +318,15 @@ def select(
         return len(ta & tb) / len(ta | tb) if ta and tb else 0.0
 
     def capped(r: RankedStory, picked: list[RankedStory]) -> bool:
+        # A story several sources carry is not one source's or one feed's voice: it is neither capped
+        # nor counted against a cap (else an HN-led launch covered on Reddit too loses to the HN cap).
+        if len(r.story.sources) > 1:
+            return False
         lead = r.story.lead
-        if sum(p.story.lead.source == lead.source for p in picked) >= cfg.max_per_source:
+        single = [p.story.lead for p in picked if len(p.story.sources) == 1]
+        if sum(p.source == lead.source for p in single) >= cfg.max_per_source:
             return True
-        same_feed = [
-            p for p in picked if p.story.lead.source == lead.source and p.story.lead.feed == lead.feed
-        ]
+        same_feed = [p for p in single if p.source == lead.source and p.feed == lead.feed]
         return bool(lead.feed) and len(same_feed) >= cfg.max_per_feed
 
     picked: list[RankedStory] = []

@@ -224,3 +224,19 @@ def test_a_sources_best_story_competes_with_many_stronger_scored_papers() -> Non
 def test_only_papers_have_a_record_to_read() -> None:
     post = item("hn:2", "Show HN: Tina, tiny reasoning models", source="hn", authors=tuple("abcdefghij"))
     assert notability(post) == (0.0, [])
+
+
+def test_a_story_several_sources_carry_is_not_held_back_by_its_leads_feed_cap() -> None:
+    hn = [story(item(f"hn:{k}", f"agent agent {k}", source="hn", feed="Hacker News")) for k in range(3)]
+    launch = story(
+        item("hn:9", "bread launch", source="hn", feed="Hacker News"),
+        item("reddit:9", "bread launch", source="reddit", feed="LocalLLaMA"),
+    )
+    post = story(item("reddit:1", "bread post", source="reddit", feed="LocalLLaMA"))
+    ranked = _rank([*hn, launch, post])
+    order = [r.story.id for r in ranked]
+    assert order.index("hn:9") > max(order.index(f"hn:{k}") for k in range(3))  # the launch scores lowest
+    picked = [r.story.id for r in select(ranked, replace(CFG, top_n=4, max_per_feed=2, diversity=0.0))]
+    # two single-feed HN stories fill the HN feed's cap; the launch, carried by Reddit too, still gets in
+    # ahead of the third single-feed HN story, which the cap holds back
+    assert launch.id in picked and "hn:2" not in picked
