@@ -23,7 +23,15 @@ from digest.config import Config, RankConfig
 from digest.models import Item, RankedStory, Story
 from digest.pickability import record_scores, title_scores
 from digest.profile import Featured, Profile, build_profile, item_ids
-from digest.signals import category_lift, coverage, engagement, freshness, notability, track_record
+from digest.signals import (
+    category_lift,
+    coverage,
+    engagement,
+    freshness,
+    notability,
+    track_record,
+    zscore_by_source,
+)
 from digest.summarize import summarize
 
 # Weight of each signal in the score. Similarities enter as z-scores over the week's candidates
@@ -46,13 +54,6 @@ WEIGHTS = {
 NEGATIVE_FLOOR = 0.25  # cosine to a negative interest or disliked item below this costs nothing
 NEGATIVE_SCALE = 4.0
 EXCLUDED = -100.0
-
-
-def _z(x: np.ndarray) -> np.ndarray:
-    if len(x) < 2:
-        return np.zeros_like(x)
-    sd = float(x.std())
-    return (x - x.mean()) / sd if sd > 1e-9 else np.zeros_like(x)
 
 
 def fingerprint(story: Story) -> str:
@@ -162,9 +163,9 @@ def rank(
         return []
     vecs = np.asarray(story_vectors, dtype=np.float32)
     sims = _similarities(vecs, profile)
-    z_interest = _z(sims["interest"]) if "interest" in sims else np.zeros(len(stories))
-    z_liked = _z(sims["liked"]) if "liked" in sims else np.zeros(len(stories))
-    z_nearest = _z(sims["liked_cos"]) if "liked" in sims else np.zeros(len(stories))
+    z_interest = zscore_by_source(sims["interest"], stories) if "interest" in sims else np.zeros(len(stories))
+    z_liked = zscore_by_source(sims["liked"], stories) if "liked" in sims else np.zeros(len(stories))
+    z_nearest = zscore_by_source(sims["liked_cos"], stories) if "liked" in sims else np.zeros(len(stories))
     eng = engagement(stories)
     titles = title_scores(profile.title_examples, [s.headline or s.lead.title for s in stories])
     records = record_scores(profile.liked_records, [s.lead for s in stories])

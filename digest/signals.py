@@ -13,6 +13,8 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+import numpy as np
+
 from digest.models import Item, Story
 from digest.profile import author_key
 
@@ -218,3 +220,27 @@ def category_lift(
     if best[1] > 0.3 and liked.get(best[0], 0):
         reason = f"{best[0]}: {liked[best[0]]} of {n_liked} liked papers"
     return value, reason
+
+
+def zscore(x: np.ndarray) -> np.ndarray:
+    if len(x) < 2:
+        return np.zeros_like(x)
+    sd = float(x.std())
+    return (x - x.mean()) / sd if sd > 1e-9 else np.zeros_like(x)
+
+
+def zscore_by_source(x: np.ndarray, stories: Sequence[Story]) -> np.ndarray:
+    """z-scores within each lead source (groups of 20+), globally for the rest.
+
+    A bare HN title ("Claude Opus 4.6") sits far lower in cosine to any interest than a paper's title and
+    abstract; comparing it with other titles of its kind, not with abstracts, keeps it from sinking.
+    """
+    out = zscore(x)
+    groups: dict[str, list[int]] = {}
+    for i, s in enumerate(stories):
+        groups.setdefault(s.lead.source, []).append(i)
+    if len(groups) > 1:
+        for idx in groups.values():
+            if len(idx) >= 20:
+                out[idx] = zscore(x[idx])
+    return out

@@ -10,6 +10,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import pytest
 from rank_helpers import T0, T1, TopicEmbedder, item, story, vectors
 
@@ -240,3 +241,16 @@ def test_a_story_several_sources_carry_is_not_held_back_by_its_leads_feed_cap() 
     # two single-feed HN stories fill the HN feed's cap; the launch, carried by Reddit too, still gets in
     # ahead of the third single-feed HN story, which the cap holds back
     assert launch.id in picked and "hn:2" not in picked
+
+
+def test_similarities_are_compared_within_a_source_of_twenty_or_more() -> None:
+    from digest.signals import zscore_by_source
+
+    papers = [story(item(f"arxiv:{k}", "p", source="arxiv")) for k in range(20)]
+    posts = [story(item(f"hn:{k}", "h", source="hn")) for k in range(20)]
+    # papers' long texts sit around cosine 0.6, bare titles around 0.2: the best title is still the best
+    x = np.array([0.6 + 0.01 * k for k in range(20)] + [0.2 + 0.01 * k for k in range(20)])
+    z = zscore_by_source(x, papers + posts)
+    assert z[39] == pytest.approx(z[19]) and z[39] > 1.5
+    few = zscore_by_source(x[:25], papers + posts[:5])  # 5 posts: too few to stand on their own
+    assert few[24] < 0
