@@ -107,8 +107,10 @@ def _parser() -> argparse.ArgumentParser:
 def _locked(cfg: Config) -> Any:
     from digest.lock import run_lock
 
-    path = cfg.run.lock_path or f"{cfg.resolve(cfg.store.path)}.lock"
-    with run_lock(cfg.resolve(path) if cfg.run.lock_path else path, cfg.run.lock_wait_s):
+    path = (
+        cfg.resolve(cfg.run.lock_path) if cfg.run.lock_path else Path(f"{cfg.resolve(cfg.store.path)}.lock")
+    )
+    with run_lock(path, cfg.run.lock_wait_s):
         yield
 
 

@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 
-def _utc(dt: datetime) -> datetime:
+def utc(dt: datetime) -> datetime:
+    """`dt` in UTC; a naive datetime is taken to be UTC already."""
     return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
@@ -41,9 +42,9 @@ class Item:
     updated: datetime | None = None  # source-side update time (arXiv new version, edited post)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "published", _utc(self.published))
+        object.__setattr__(self, "published", utc(self.published))
         if self.updated is not None:
-            object.__setattr__(self, "updated", _utc(self.updated))
+            object.__setattr__(self, "updated", utc(self.updated))
 
     @property
     def content_hash(self) -> str:

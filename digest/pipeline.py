@@ -11,12 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import numpy as np
-
 from digest.config import Config
 from digest.errors import InputError
 from digest.itemfile import read_items
-from digest.models import Issue, Item, RankedStory, SourceResult, Story
+from digest.models import Issue, Item, RankedStory, SourceResult
 from digest.serialize import issue_from_dict, issue_to_dict
 from digest.store import SQLiteStore
 from digest.weeks import current_week, week_of, week_window
@@ -98,9 +96,11 @@ def _health(store: SQLiteStore, week: str, items: Sequence[Item]) -> tuple[Sourc
 
 
 def _liked_items(cfg: Config, store: SQLiteStore) -> list[Item]:
+    from digest.feedback import parse_target
+
     liked: list[Item] = []
     for ref in cfg.profile.liked:
-        found = store.find_items(_normalise_target(ref))
+        found = store.find_items(parse_target(ref))
         liked.extend(found or [Item(key=ref, source="liked", url=ref, title=ref, text="", published=_EPOCH)])
     if cfg.profile.liked_file:
         liked.extend(read_items(str(cfg.resolve(cfg.profile.liked_file))))
@@ -108,19 +108,6 @@ def _liked_items(cfg: Config, store: SQLiteStore) -> list[Item]:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _normalise_target(ref: str) -> str:
-    from digest.feedback import parse_target
-
-    return parse_target(ref)
-
-
-def story_vectors(stories: Sequence[Story], items: Sequence[Item], vectors: np.ndarray) -> np.ndarray:
-    """One unit vector per story: the normalised mean of its members' vectors."""
-    from digest.twostage import story_vectors as by_key
-
-    return by_key(stories, dict(zip([i.key for i in items], vectors, strict=True)))
 
 
 def rank_week(

@@ -23,7 +23,7 @@ import httpx
 import requests
 
 from digest.config import HttpConfig
-from digest.models import SourceResult
+from digest.models import SourceResult, utc
 
 MAX_RETRY_AFTER_S = 120.0  # a server asking for longer than this is treated as "give up for now"
 
@@ -50,10 +50,6 @@ class Fetched:
     status: int
     content: bytes
     headers: Mapping[str, str]
-
-
-def utc(dt: datetime) -> datetime:
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
 def in_window(when: datetime, start: datetime, end: datetime) -> bool:
