@@ -8,6 +8,7 @@ code, venue); track record counts liked papers by the same authors.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -23,6 +24,8 @@ NEUTRAL = 0.5
 _METRIC = {"reddit": "score", "hn": "points"}
 _ANY_METRIC = ("points", "score", "upvotes", "likes", "reactions")
 _MIN_GROUP = 5  # fewer scored items in a feed than this: compare within the whole source
+_SETTLE_H = 8.0  # hours in which a post collects about 63% of its votes (age_factor)
+_MAX_BOOST = 4.0  # a new post's score counts at most this many times over
 
 _WIP = re.compile(r"\b(work in progress|in progress|technical report|tech(?:nical)? report|preprint)\b", re.I)
 _VENUE = re.compile(
@@ -79,26 +82,65 @@ def _group_label(item: Item, by_feed: bool) -> str:
     return {"hn": "HN", "reddit": "Reddit"}.get(item.source, item.source)
 
 
+def _seen_at(stories: Sequence[Story]) -> dict[str, datetime]:
+    """When each source's scores were read, as best the items tell: its newest scored post.
+
+    A feed fetched at the end of the week has posts up to that moment, so its newest post stands for
+    the fetch. Neither the wall clock (a replayed or re-built week) nor `published` alone says it.
+    """
+    seen: dict[str, datetime] = {}
+    for story in stories:
+        for item in story.items:
+            if _metric(item) is not None and (item.source not in seen or item.published > seen[item.source]):
+                seen[item.source] = item.published
+    return seen
+
+
+def age_factor(age_hours: float) -> float:
+    """How much to scale a score read `age_hours` after posting, to compare it with settled ones.
+
+    Votes on HN and Reddit come mostly in a post's first day: by age a it has about 1 - exp(-a/τ) of
+    them (τ = `_SETTLE_H`). The inverse is capped at `_MAX_BOOST`, so a minutes-old post with a few
+    votes is not projected to the top.
+    """
+    got = 1.0 - math.exp(-max(0.0, age_hours) / _SETTLE_H)
+    return min(_MAX_BOOST, 1.0 / got) if got > 0 else _MAX_BOOST
+
+
 def engagement(stories: Sequence[Story]) -> list[tuple[float, str]]:
     """Each story's best engagement percentile among items of its source (feed when big enough).
 
+    A score is compared after `age_factor`: a post read an hour after it went up (306 points on HN
+    in its first hour) is not judged against posts that had days to collect votes.
     A story with no scored item gets the neutral 0.5 and no reason: "score unknown" is normal (public
     Reddit RSS, blogs) and must not read as "nobody cared".
     """
+    seen = _seen_at(stories)
+
+    def adjusted(item: Item) -> float | None:
+        v = _metric(item)
+        if v is None:
+            return None
+        return v * age_factor((seen[item.source] - item.published).total_seconds() / 3600)
+
     by_source: dict[str, list[float]] = defaultdict(list)
     by_feed: dict[tuple[str, str], list[float]] = defaultdict(list)
+    raw_source: dict[str, list[float]] = defaultdict(list)
+    raw_feed: dict[tuple[str, str], list[float]] = defaultdict(list)
     for story in stories:
         for item in story.items:
-            v = _metric(item)
-            if v is not None:
+            raw, v = _metric(item), adjusted(item)
+            if raw is not None and v is not None:
                 by_source[item.source].append(v)
                 by_feed[(item.source, item.feed)].append(v)
+                raw_source[item.source].append(raw)
+                raw_feed[(item.source, item.feed)].append(raw)
     out: list[tuple[float, str]] = []
     for story in stories:
         best, reason = -1.0, ""
         for item in story.items:
-            v = _metric(item)
-            if v is None:
+            raw, v = _metric(item), adjusted(item)
+            if raw is None or v is None:
                 continue
             group = by_feed[(item.source, item.feed)]
             use_feed = len(group) >= _MIN_GROUP
@@ -106,12 +148,15 @@ def engagement(stories: Sequence[Story]) -> list[tuple[float, str]]:
                 # Too few to rank against: say the number, keep the value neutral.
                 if best < 0 and not reason:
                     name = _METRIC.get(item.source) or next(k for k in _ANY_METRIC if k in item.metrics)
-                    reason = f"{v:g} {name} on {_group_label(item, True)}"
+                    reason = f"{raw:g} {name} on {_group_label(item, True)}"
                 continue
             pct = _percentile(v, group if use_feed else by_source[item.source])
             if pct > best:
                 best = pct
                 reason = f"{_group_label(item, use_feed)} {_ordinal(round(pct * 100))} percentile"
+                raw_group = raw_feed[(item.source, item.feed)] if use_feed else raw_source[item.source]
+                if pct - _percentile(raw, raw_group) >= 0.1:  # its age moved it up: say so
+                    reason += f" for its age ({raw:g} {_METRIC.get(item.source, 'votes')} while new)"
         out.append((best, reason) if best >= 0 else (NEUTRAL, reason))
     return out
 

@@ -63,6 +63,16 @@ def test_offline_example_builds_ten_stories_and_an_index(first_run: Path) -> Non
     assert re.search(r'href="(\./)?2026-W06/(index\.html)?"', index)
 
 
+def test_the_week_s_big_launch_makes_the_issue_with_its_reason(first_run: Path) -> None:
+    # "Claude Opus 4.6" had 306 HN points about half an hour before the recording: only the 64th
+    # percentile of that front page raw, but the top of it for its age. It once missed the issue.
+    issue = json.loads((first_run / "archive" / "2026-W06" / "issue.json").read_text())
+    opus = [s for s in issue["stories"] if s["story"]["headline"] == "Claude Opus 4.6"]
+    assert len(opus) == 1
+    assert any("for its age (306 points while new)" in r for r in opus[0]["reasons"])
+    assert {i["source"] for i in opus[0]["story"]["items"]} == {"hn", "reddit"}
+
+
 def test_same_run_again_changes_nothing_and_sends_nothing(first_run: Path, smtp: tuple[Inbox, int]) -> None:
     inbox, _port = smtp
     before = tree_digest(first_run / "archive")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ from digest.config import Interest, ProfileConfig, RankConfig
 from digest.models import RankedStory, Story
 from digest.profile import Featured, Profile, build_profile
 from digest.rank import featured_records, fingerprint, rank, select
-from digest.signals import engagement, notability, track_record
+from digest.signals import age_factor, engagement, notability, track_record
 
 CFG = RankConfig(top_n=10, max_per_source=6, max_per_feed=3, diversity=0.0)
 
@@ -59,6 +60,22 @@ def test_small_feed_falls_back_to_the_whole_source() -> None:
     assert got[0] == (0.9, "HN 90th percentile")  # 100 of 100, 40, 30, 20, 10 within all of HN
     lone = engagement([story(a)])
     assert lone == [(0.5, "100 points on HN")]  # nothing to compare with: neutral, the number said
+
+
+def test_a_new_post_is_judged_for_its_age() -> None:
+    # Posts read at the newest post's time: a 300-point post an hour old is not below week-old 500s.
+    old = [item(f"hn:{p}", "x", source="hn", feed="HN", metrics={"points": p}) for p in (200, 400, 500, 600)]
+    new = item("hn:new", "x", source="hn", feed="HN", metrics={"points": 300}, day=5)
+    newest = replace(new, key="hn:last", metrics={"points": 5}, published=new.published + timedelta(hours=1))
+    stories = [story(x) for x in [*old, new, newest]]
+    got = dict(zip([s.id for s in stories], engagement(stories), strict=True))
+    assert got["hn:new"][0] > got["hn:600"][0]  # raw, it would sit below 400, 500 and 600
+    assert got["hn:new"][1] == "HN 92nd percentile for its age (300 points while new)"
+    assert got["hn:600"][1] == "HN 75th percentile"  # a settled post's reason is unchanged
+    # Caps and limits of the projection itself.
+    assert age_factor(0.0) == age_factor(0.01) == 4.0
+    assert age_factor(2.0) > age_factor(8.0) > age_factor(24.0) > age_factor(96.0) >= 1.0
+    assert age_factor(96.0) == pytest.approx(1.0, abs=1e-4)
 
 
 def test_reasons_are_itemised_and_components_sum_to_the_score() -> None:
