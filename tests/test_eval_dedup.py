@@ -77,3 +77,21 @@ def test_sweep_rejects_a_zero_threshold(tmp_path: Path) -> None:
     p.write_text(json.dumps({"id": "1", "title": "t", "story": "a"}) + "\n")
     with pytest.raises(ValueError, match="threshold must be > 0"):
         sweep_dedup(str(p), Config(), [0.0])
+
+
+@pytest.mark.skipif(not UCI.exists(), reason="../shared/eval/dedup-uci-dev.jsonl is absent")
+def test_uci_figure_owes_nothing_to_the_timestamps(tmp_path: Path) -> None:
+    """On these headlines one story's items share the minute and no two stories do: a time rule at that
+    scale would score F1 1.0 and mean nothing for real feeds. Ours must score the same with every time
+    set to noon of one day."""
+    lines = [json.loads(x) for x in UCI.read_text(encoding="utf-8").splitlines() if x.strip()]
+    minutes: dict[str, set[str]] = {}
+    for x in lines:
+        minutes.setdefault(x["published"][:16], set()).add(x["story"])
+    assert all(len(stories) == 1 for stories in minutes.values())  # the leak this test guards against
+    flat = tmp_path / "flat.jsonl"
+    noon = "2014-03-11T12:00:00+00:00"
+    flat.write_text("".join(json.dumps({**x, "published": noon}) + "\n" for x in lines))
+    as_given = evaluate_dedup(str(UCI), Config()).splitlines()[0]
+    flattened = evaluate_dedup(str(flat), Config()).splitlines()[0]
+    assert flattened.split(": ", 1)[1] == as_given.split(": ", 1)[1]
