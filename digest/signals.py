@@ -110,8 +110,9 @@ def age_factor(age_hours: float) -> float:
 def engagement(stories: Sequence[Story]) -> list[tuple[float, str]]:
     """Each story's best engagement percentile among items of its source (feed when big enough).
 
-    A score is compared after `age_factor`: a post read an hour after it went up (306 points on HN
-    in its first hour) is not judged against posts that had days to collect votes.
+    A score is compared after `age_factor`: a post read soon after it went up (a launch that is the
+    HN front page's newest post at 306 points) is not judged against posts that had days to collect
+    votes.
     A story with no scored item gets the neutral 0.5 and no reason: "score unknown" is normal (public
     Reddit RSS, blogs) and must not read as "nobody cared".
     """

@@ -64,8 +64,8 @@ def test_offline_example_builds_ten_stories_and_an_index(first_run: Path) -> Non
 
 
 def test_the_week_s_big_launch_makes_the_issue_with_its_reason(first_run: Path) -> None:
-    # "Claude Opus 4.6" had 306 HN points about half an hour before the recording: only the 64th
-    # percentile of that front page raw, but the top of it for its age. It once missed the issue.
+    # "Claude Opus 4.6" is the newest post of the recorded HN front page, already at 306 points: only
+    # the 64th percentile of that page raw, but near its top for its age. It once missed the issue.
     issue = json.loads((first_run / "archive" / "2026-W06" / "issue.json").read_text())
     opus = [s for s in issue["stories"] if s["story"]["headline"] == "Claude Opus 4.6"]
     assert len(opus) == 1
