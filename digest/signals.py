@@ -82,20 +82,6 @@ def _group_label(item: Item, by_feed: bool) -> str:
     return {"hn": "HN", "reddit": "Reddit"}.get(item.source, item.source)
 
 
-def _seen_at(stories: Sequence[Story]) -> dict[str, datetime]:
-    """When each source's scores were read, as best the items tell: its newest scored post.
-
-    A feed fetched at the end of the week has posts up to that moment, so its newest post stands for
-    the fetch. Neither the wall clock (a replayed or re-built week) nor `published` alone says it.
-    """
-    seen: dict[str, datetime] = {}
-    for story in stories:
-        for item in story.items:
-            if _metric(item) is not None and (item.source not in seen or item.published > seen[item.source]):
-                seen[item.source] = item.published
-    return seen
-
-
 def age_factor(age_hours: float) -> float:
     """How much to scale a score read `age_hours` after posting, to compare it with settled ones.
 
@@ -116,33 +102,28 @@ def engagement(stories: Sequence[Story]) -> list[tuple[float, str]]:
     A story with no scored item gets the neutral 0.5 and no reason: "score unknown" is normal (public
     Reddit RSS, blogs) and must not read as "nobody cared".
     """
-    seen = _seen_at(stories)
-
-    def adjusted(item: Item) -> float | None:
-        v = _metric(item)
-        if v is None:
-            return None
-        return v * age_factor((seen[item.source] - item.published).total_seconds() / 3600)
-
-    by_source: dict[str, list[float]] = defaultdict(list)
-    by_feed: dict[tuple[str, str], list[float]] = defaultdict(list)
-    raw_source: dict[str, list[float]] = defaultdict(list)
-    raw_feed: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for story in stories:
-        for item in story.items:
-            raw, v = _metric(item), adjusted(item)
-            if raw is not None and v is not None:
-                by_source[item.source].append(v)
-                by_feed[(item.source, item.feed)].append(v)
-                raw_source[item.source].append(raw)
-                raw_feed[(item.source, item.feed)].append(raw)
+    # Each source's scores were read when its newest scored post went up, as best the items tell (a
+    # feed fetched at the end of the week has posts up to that moment); the wall clock would make every
+    # post of a replayed or re-built week look months old.
+    posts = [(item, v) for story in stories for item in story.items if (v := _metric(item)) is not None]
+    seen: dict[str, datetime] = {}
+    for item, _ in posts:
+        seen[item.source] = max(item.published, seen.get(item.source, item.published))
+    scored: dict[str, tuple[float, float]] = {}  # item key → (score as read, score for its age)
+    by_source: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    by_feed: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    for item, v in posts:
+        age_h = (seen[item.source] - item.published).total_seconds() / 3600
+        scored[item.key] = (v, v * age_factor(age_h))
+        by_source[item.source].append(scored[item.key])
+        by_feed[(item.source, item.feed)].append(scored[item.key])
     out: list[tuple[float, str]] = []
     for story in stories:
         best, reason = -1.0, ""
         for item in story.items:
-            raw, v = _metric(item), adjusted(item)
-            if raw is None or v is None:
+            if item.key not in scored:
                 continue
+            raw, v = scored[item.key]
             group = by_feed[(item.source, item.feed)]
             use_feed = len(group) >= _MIN_GROUP
             if not use_feed and len(by_source[item.source]) < _MIN_GROUP:
@@ -151,12 +132,12 @@ def engagement(stories: Sequence[Story]) -> list[tuple[float, str]]:
                     name = _METRIC.get(item.source) or next(k for k in _ANY_METRIC if k in item.metrics)
                     reason = f"{raw:g} {name} on {_group_label(item, True)}"
                 continue
-            pct = _percentile(v, group if use_feed else by_source[item.source])
+            among = group if use_feed else by_source[item.source]
+            pct = _percentile(v, [a for _, a in among])
             if pct > best:
                 best = pct
                 reason = f"{_group_label(item, use_feed)} {_ordinal(round(pct * 100))} percentile"
-                raw_group = raw_feed[(item.source, item.feed)] if use_feed else raw_source[item.source]
-                if pct - _percentile(raw, raw_group) >= 0.1:  # its age moved it up: say so
+                if pct - _percentile(raw, [r for r, _ in among]) >= 0.1:  # its age moved it up: say so
                     reason += f" for its age ({raw:g} {_METRIC.get(item.source, 'votes')} while new)"
         out.append((best, reason) if best >= 0 else (NEUTRAL, reason))
     return out
