@@ -172,7 +172,7 @@ def issue_title(week: str, stories: Sequence[RankedStory]) -> str:
 def build(cfg: Config, store: SQLiteStore, week: str | None = None, log: Log = _quiet) -> Built:
     """Build `week`'s issue from stored items, archive it and record it; sends nothing."""
     from digest.archive import write_issue
-    from digest.rank import featured_records
+    from digest.ledger import featured_records
 
     week = week or current_week()
     start, end = week_window(week)

@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from digest.config import Config, RankConfig
+from digest.ledger import lookup, story_keys
 from digest.models import Item, RankedStory, Story
 from digest.pickability import record_scores, title_scores
-from digest.profile import Featured, Profile, build_profile, item_ids
+from digest.profile import Featured, Profile, build_profile
 from digest.signals import (
     category_lift,
     coverage,
@@ -54,34 +55,6 @@ WEIGHTS = {
 NEGATIVE_FLOOR = 0.25  # cosine to a negative interest or disliked item below this costs nothing
 NEGATIVE_SCALE = 4.0
 EXCLUDED = -100.0
-
-
-def fingerprint(story: Story) -> str:
-    """What a story's coverage was: its sources and domains, the basis of "material update"."""
-    return f"sources={','.join(story.sources)};domains={','.join(story.domains)}"
-
-
-def _parse_fingerprint(fp: str) -> tuple[set[str], set[str]]:
-    parts = dict(p.split("=", 1) for p in fp.split(";") if "=" in p)
-    return {s for s in parts.get("sources", "").split(",") if s}, {
-        d for d in parts.get("domains", "").split(",") if d
-    }
-
-
-def story_keys(story: Story) -> tuple[str, ...]:
-    return tuple(sorted({k for i in story.items for k in item_ids(i)}))
-
-
-def _ledger(story: Story, index: Mapping[str, Featured]) -> tuple[Featured | None, set[str]]:
-    """The latest earlier feature of this story, and what is new since (sources/domains)."""
-    hits = [index[k] for k in story_keys(story) if k in index]
-    if not hits:
-        return None, set()
-    prev = max(hits, key=lambda f: f.week)
-    if not prev.fingerprint:  # coverage then unknown: cannot tell an update, so no repeat
-        return prev, set()
-    sources, domains = _parse_fingerprint(prev.fingerprint)
-    return prev, (set(story.sources) - sources) | (set(story.domains) - domains)
 
 
 def _muted(story: Story, profile: Profile) -> str:
@@ -228,7 +201,7 @@ def rank(
         why.append((comp["freshness"], fresh_why))
 
         update_of = None
-        prev, new = _ledger(story, index)
+        prev, new = lookup(story, index)
         muted = _muted(story, profile)
         if muted:
             comp["excluded"] = EXCLUDED
@@ -342,20 +315,6 @@ def select(
         picked.append(best)
         left.remove(best)
     return [dataclasses.replace(r, summary=r.summary or summarize(r.story.lead)) for r in picked]
-
-
-def featured_records(week: str, ranked: Sequence[RankedStory]) -> list[Featured]:
-    """Ledger rows for the stories an issue carried: version-free keys and the coverage fingerprint."""
-    return [
-        Featured(
-            week=week,
-            story_id=r.story.id,
-            keys=story_keys(r.story),
-            title=r.story.headline or r.story.lead.title,
-            fingerprint=fingerprint(r.story),
-        )
-        for r in ranked
-    ]
 
 
 def item_story(item: Item) -> Story:

@@ -16,9 +16,10 @@ import pytest
 from rank_helpers import T0, T1, TopicEmbedder, item, story, vectors
 
 from digest.config import Interest, ProfileConfig, RankConfig
+from digest.ledger import featured_records, fingerprint
 from digest.models import RankedStory, Story
 from digest.profile import Featured, Profile, build_profile
-from digest.rank import featured_records, fingerprint, rank, select
+from digest.rank import rank, select
 from digest.signals import age_factor, engagement, notability, track_record
 
 CFG = RankConfig(top_n=10, max_per_source=6, max_per_feed=3, diversity=0.0)
