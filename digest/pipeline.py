@@ -145,7 +145,7 @@ def rank_week(
     featured = store.featured_before(week)
 
     def profile_of(emb: Embedder) -> Profile:
-        return build_profile(cfg.profile, emb, liked, feedback, feedback_items)
+        return build_profile(cfg.profile, emb, liked, feedback, feedback_items, featured=featured)
 
     two = len(items) >= cfg.embed.two_stage_min and cfg.embed.static_model.strip().lower() != "none"
     static = load_static_embedder(cfg.embed) if two else None

@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 
 # Enough likes and dislikes to fit a classifier instead of plain similarity (each class).
 MIN_CLASS_EXAMPLES = 8
+# Featured stories a new one is compared with for novelty: about ten issues of ten.
+SENT_HISTORY = 100
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,8 @@ class Profile:
     classifier: tuple[np.ndarray, float] | None = None  # (w, b) over embeddings: like vs dislike
     title_examples: tuple[str, ...] = ()  # the `title_history` most recent liked titles, oldest first
     liked_records: tuple[Item, ...] = ()  # of those, the liked papers whose record is known (authors)
+    sent: tuple[Featured, ...] = ()  # the `SENT_HISTORY` most recently featured stories, with a title
+    sent_vecs: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))  # their titles
 
     @property
     def has_likes(self) -> bool:
@@ -166,13 +170,15 @@ def build_profile(
     feedback: Sequence[Feedback],
     feedback_items: Mapping[str, Item],
     text: Callable[[Item], str] | None = None,
+    featured: Sequence[Featured] = (),
 ) -> Profile:
     """Embed interests, negatives and examples; the last judgement on a target wins.
 
     Liked examples are the configured ones plus stored likes; only the `cfg.history` most recent count
     (older tastes fade, as in zotero-arxiv-daily). A profile of negatives only is an error.
     `text` is how an item is put into words for the embedder; it must match the story vectors'
-    (default: the pipeline's `embed.item_text`).
+    (default: the pipeline's `embed.item_text`). `featured` (earlier issues' stories) is embedded by
+    title, for the novelty of this week's stories against what was already sent.
     """
     latest: dict[str, Feedback] = {}
     for fb in sorted(feedback, key=lambda f: f.at):
@@ -211,6 +217,8 @@ def build_profile(
     dim = dim or (liked_vecs.shape[1] if len(liked_vecs) else 0)
     negative_vecs = _encode(embedder, [i.text for i in cfg.negatives], dim)
     disliked_vecs = _encode(embedder, [as_text(i) for i in dislikes], dim)
+    sent = [f for f in sorted(featured, key=lambda f: f.week) if f.title.strip()][-SENT_HISTORY:]
+    sent_vecs = _encode(embedder, [f.title for f in sent], dim)
 
     authors: Counter[str] = Counter()
     categories: Counter[str] = Counter()
@@ -258,4 +266,6 @@ def build_profile(
         classifier=_fit_classifier(liked_vecs, disliked_vecs),
         title_examples=titles,
         liked_records=tuple(i for i in recent if i.authors),
+        sent=tuple(sent),
+        sent_vecs=sent_vecs,
     )

@@ -26,10 +26,12 @@ from digest.pickability import record_scores, title_scores
 from digest.profile import Featured, Profile, build_profile
 from digest.signals import (
     category_lift,
+    clip,
     coverage,
     engagement,
     freshness,
     notability,
+    novelty,
     track_record,
     zscore_by_source,
 )
@@ -51,6 +53,7 @@ WEIGHTS = {
     "engagement": 1.0,
     "coverage": 1.0,
     "freshness": 0.2,
+    "novelty": 1.0,  # a near copy of a story sent in the last ten issues costs as much as a big team earns
 }
 NEGATIVE_FLOOR = 0.25  # cosine to a negative interest or disliked item below this costs nothing
 NEGATIVE_SCALE = 4.0
@@ -143,6 +146,7 @@ def rank(
     titles = title_scores(profile.title_examples, [s.headline or s.lead.title for s in stories])
     records = record_scores(profile.liked_records, [s.lead for s in stories])
     shares = _pool_shares(stories)
+    sent_sims = vecs @ profile.sent_vecs.T if len(profile.sent) else np.zeros((len(stories), 0))
     index: dict[str, Featured] = {}
     for f in sorted(featured, key=lambda f: f.week):
         for k in f.keys:
@@ -159,8 +163,7 @@ def rank(
         if "liked" in sims:
             comp["liked"] = WEIGHTS["liked"] * float(z_liked[i])
             comp["nearest_liked"] = WEIGHTS["nearest_liked"] * float(z_nearest[i])
-            title = " ".join(profile.liked_titles[int(sims["liked_best"][i])].replace("*", "").split())
-            title = title if len(title) <= 60 else title[:59] + "…"
+            title = clip(profile.liked_titles[int(sims["liked_best"][i])].replace("*", ""))
             label = "likes classifier, nearest" if profile.classifier is not None else "similar to"
             if comp["liked"] + comp["nearest_liked"] > 0:
                 why.append(
@@ -199,9 +202,13 @@ def rank(
         fresh, fresh_why = freshness(story, week_start, week_end)
         comp["freshness"] = WEIGHTS["freshness"] * fresh
         why.append((comp["freshness"], fresh_why))
+        prev, new = lookup(story, index)
+        if profile.sent:
+            nov, nov_why = novelty(sent_sims[i], profile.sent, prev.story_id if prev is not None else "")
+            comp["novelty"] = WEIGHTS["novelty"] * nov
+            why.append((comp["novelty"], nov_why))
 
         update_of = None
-        prev, new = lookup(story, index)
         muted = _muted(story, profile)
         if muted:
             comp["excluded"] = EXCLUDED

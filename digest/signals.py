@@ -3,7 +3,8 @@
 Engagement is a percentile within its source (and feed) this week, unknown is neutral; coverage counts
 distinct sources and domains; freshness places the newest item in the week; notability reads what a
 paper's record says about its likely reach (team size, "technical report", length, named system,
-code, venue); track record counts liked papers by the same authors.
+code, venue); track record counts liked papers by the same authors; novelty compares a story's vector
+with the titles of stories already sent (the vectors come in; no model runs here).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime
 import numpy as np
 
 from digest.models import Item, Story
-from digest.profile import author_key
+from digest.profile import Featured, author_key
 
 NEUTRAL = 0.5
 # Which metric is "engagement" for a source; the first one an item has wins elsewhere.
@@ -26,6 +27,7 @@ _ANY_METRIC = ("points", "score", "upvotes", "likes", "reactions")
 _MIN_GROUP = 5  # fewer scored items in a feed than this: compare within the whole source
 _SETTLE_H = 8.0  # hours in which a post collects about 63% of its votes (age_factor)
 _MAX_BOOST = 4.0  # a new post's score counts at most this many times over
+NOVELTY_FLOOR = 0.55  # cosine to a sent story's title below which it is the same topic, not the same story
 
 _WIP = re.compile(r"\b(work in progress|in progress|technical report|tech(?:nical)? report|preprint)\b", re.I)
 _VENUE = re.compile(
@@ -207,6 +209,31 @@ def notability(item: Item) -> tuple[float, list[str]]:
         reasons.append("already accepted at a venue")
     value = sum(NOTABILITY_WEIGHTS[k] * v for k, v in parts.items())
     return value, reasons
+
+
+def novelty(sims: np.ndarray, sent: Sequence[Featured], own: str = "") -> tuple[float, str]:
+    """0 for a story unlike everything sent lately, down to -1 for a copy of a sent story's title.
+
+    `sims` holds the story's cosine to each of `sent` (their titles). Topic is not repetition: below
+    `NOVELTY_FLOOR` a sent story costs nothing; above it the cost grows linearly, and from 0.1 on the
+    reason names the sent story. `own` is the story id of the story's own earlier feature when it
+    comes back as an update, which is not held against it.
+    """
+    best, cos = -1, NOVELTY_FLOOR
+    for k, f in enumerate(sent):
+        if f.story_id != own and sims[k] > cos:
+            best, cos = k, float(sims[k])
+    if best < 0:
+        return 0.0, ""
+    f = sent[best]
+    cost = (cos - NOVELTY_FLOOR) / (1 - NOVELTY_FLOOR)
+    return -cost, (f"close to '{clip(f.title)}', sent {f.week} ({cos:.2f})" if cost >= 0.1 else "")
+
+
+def clip(title: str, n: int = 60) -> str:
+    """A title for a reason line: whitespace folded, at most `n` characters."""
+    title = " ".join(title.split())
+    return title if len(title) <= n else title[: n - 1] + "…"
 
 
 def track_record(item: Item, liked_authors: Mapping[str, int]) -> tuple[float, str]:

@@ -158,6 +158,29 @@ def test_material_update_comes_back_marked_with_the_earlier_week() -> None:
     assert "excluded" not in ranked[0].components and select(ranked, CFG)[0].update_of == "2026-W05"
 
 
+def test_a_story_like_one_already_sent_costs_novelty_but_its_own_update_does_not() -> None:
+    sent = featured_records("2026-W05", _rank([story(item("rss:old", "agent agent launch"))]))
+    p = build_profile(
+        ProfileConfig(interests=(Interest("agent"),)), TopicEmbedder(), [], [], {}, featured=sent
+    )
+    again = story(item("rss:new", "agent agent launch, one week on"))
+    nearby = story(item("rss:q", "agent quantization"))
+    other = story(item("rss:b", "bread"))
+    got = {
+        r.story.id: r
+        for r in rank([again, nearby, other], vectors([again, nearby, other]), p, sent, CFG, T0, T1)
+    }
+    assert got["rss:new"].components["novelty"] == pytest.approx(-1.0, abs=0.01)
+    assert "close to 'agent agent launch', sent 2026-W05 (1.00)" in got["rss:new"].reasons
+    assert got["rss:new"].components["novelty"] < got["rss:q"].components["novelty"] < 0  # cos 0.71
+    assert got["rss:b"].components["novelty"] == 0.0 and not any("sent" in r for r in got["rss:b"].reasons)
+    # The sent story back with a new source is an update: its own earlier title is not held against it.
+    hn = item("hn:1", "agent agent launch", source="hn", url="https://news.ycombinator.com/item?id=1")
+    update = story(item("rss:old", "agent agent launch"), hn, sid="s-up")
+    r = rank([update], vectors([update]), p, sent, CFG, T0, T1)[0]
+    assert r.update_of == "2026-W05" and r.components["novelty"] == 0.0
+
+
 def test_an_already_liked_item_is_not_sent_again() -> None:
     liked = item("arxiv:2501.00001", "agent paper", source="arxiv", url="https://arxiv.org/abs/2501.00001")
     p = build_profile(ProfileConfig(), TopicEmbedder(), [liked], [], {})
