@@ -1,7 +1,7 @@
 """Two consecutive weeks of the recorded world 2025-W17..W18, built in order against the replay server.
 
-What only shows across weeks: the featured ledger keeps week 18 from repeating week 17, novelty is
-measured against what week 17 sent, and the Reddit posts that link a paper of the world join it.
+What only shows across weeks: the ledger rows saved with week 17's issue reach week 18's ranking
+(novelty against what was sent), and the Reddit posts that link a paper of the world join its story.
 """
 
 from __future__ import annotations
