@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from digest.models import Item
+from digest.models import Item, Story
 
 _BLOCK_TAGS = re.compile(r"<\s*(script|style)\b.*?<\s*/\s*\1\s*>", re.I | re.S)
 _BLOCK = re.compile(r"<\s*/?\s*(?:br|p|div|li|ul|ol|h\d|tr|td|th|table|blockquote|pre|section)\b[^>]*>", re.I)
@@ -90,3 +90,15 @@ def summarize(item: Item, max_chars: int = 320) -> str:
     if not picked:  # the first sentence alone is too long: cut it at a word
         return _cut(body, max_chars)
     return " ".join(picked)
+
+
+def _has_body(item: Item) -> bool:
+    body, title = plain_text(item.text), plain_text(item.title)
+    return bool(body) and body.lower() != title.lower()
+
+
+def summarize_story(story: Story, max_chars: int = 320) -> str:
+    """The lead's summary, or, when the lead is a bare link (an HN title, a tweet with no text), that of
+    the first other member that has a body: the lab's own Reddit announcement under an HN-led launch."""
+    with_body = [i for i in (story.lead, *story.items) if _has_body(i)]
+    return summarize(with_body[0] if with_body else story.lead, max_chars)

@@ -71,6 +71,8 @@ def test_the_week_s_big_launch_makes_the_issue_with_its_reason(first_run: Path) 
     assert len(opus) == 1
     assert any("for its age (306 points while new)" in r for r in opus[0]["reasons"])
     assert {i["source"] for i in opus[0]["story"]["items"]} == {"hn", "reddit"}
+    # The HN lead is a bare link; the summary comes from the r/ClaudeAI announcement's body.
+    assert opus[0]["summary"].startswith("Our smartest model got an upgrade.")
 
 
 def test_same_run_again_changes_nothing_and_sends_nothing(first_run: Path, smtp: tuple[Inbox, int]) -> None:

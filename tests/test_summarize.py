@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from digest.models import Item
-from digest.summarize import plain_text, summarize
+from digest.models import Item, Story
+from digest.summarize import plain_text, summarize, summarize_story
 
 T0 = datetime(2026, 2, 2, tzinfo=timezone.utc)
 
@@ -45,3 +45,22 @@ def test_title_repeated_at_the_head_of_the_body_is_skipped_and_title_stands_in_f
 def test_abbreviations_do_not_end_a_sentence() -> None:
     s = summarize(_item("T", "Models, e.g. GPT, are big. Another sentence here."), max_chars=30)
     assert s == "Models, e.g. GPT, are big."
+
+
+def test_a_bare_lead_borrows_the_summary_of_a_member_with_a_body() -> None:
+    hn = Item(key="hn:1", source="hn", url="", title="Claude Opus 4.6", text="", published=T0)
+    post = Item(
+        key="reddit:1",
+        source="reddit",
+        url="https://www.reddit.com/r/ClaudeAI/comments/1/",
+        title="Introducing Claude Opus 4.6",
+        text="Our smartest model got an upgrade. It plans more carefully.",
+        published=T0,
+    )
+    launch = Story(id="s", items=(hn, post), lead=hn, headline=hn.title)
+    assert summarize_story(launch) == "Our smartest model got an upgrade. It plans more carefully."
+    paper = Item(key="arxiv:1", source="arxiv", url="", title="P", text="The paper's abstract.", published=T0)
+    with_paper = Story(id="p", items=(post, paper), lead=paper, headline="P")
+    assert summarize_story(with_paper) == "The paper's abstract."  # a lead with a body keeps its own
+    alone = Story(id="a", items=(hn,), lead=hn, headline=hn.title)
+    assert summarize_story(alone) == "Claude Opus 4.6"  # nothing to borrow: the title stands in
