@@ -120,6 +120,12 @@ def _check_well_formed(content: bytes, url: str) -> None:
         raise MalformedPage(f"{url}: malformed Atom ({e})") from None
 
 
+# A paper held in moderation is announced days after it was submitted, dated by its submission: each
+# run looks this far behind the newest date an earlier run saw, or such a paper falls between two runs.
+# What it sees again is stored again by key, unchanged; it costs a page or two, not a duplicate.
+MODERATION_LAG = timedelta(days=2)
+
+
 class ArxivSource:
     """The configured categories' submissions in a window; stops paging at what an earlier run saw."""
 
@@ -134,6 +140,7 @@ class ArxivSource:
         query = build_query(self.cfg.categories, start, end)
         cats = ",".join(self.cfg.categories)
         cutoff = _stored_newest(state, cats, start)
+        look_from = cutoff - MODERATION_LAG if cutoff is not None else None
         client = _Client(self.cfg, self.http, self._sleep)
         search = arxiv.Search(
             query=query,
@@ -144,7 +151,7 @@ class ArxivSource:
         got: list[arxiv.Result] = []
         error = ""
         try:
-            got = _take_until_known(client, search, cutoff)
+            got = _take_until_known(client, search, look_from)
         except arxiv.HTTPError as e:
             error = f"{one_line(e.url, 200)}: HTTP {e.status} (gave up after {e.retry + 1} attempts)"
         except arxiv.UnexpectedEmptyPageError as e:
@@ -159,8 +166,8 @@ class ArxivSource:
         except Exception as e:  # a library bug must not sink the issue; it is reported like any failure
             error = f"{self.cfg.api_url}: unexpected {type(e).__name__}: {one_line(str(e), 200)}"
         items = parse_results(got, start, end)
-        if cutoff is not None:  # what an earlier run already returned is not news
-            items = [it for it in items if (it.updated or it.published) > cutoff]
+        if look_from is not None:  # older than that an earlier run returned it; newer may be a late arrival
+            items = [it for it in items if (it.updated or it.published) > look_from]
         newest = cutoff
         for it in items:
             seen = it.updated or it.published

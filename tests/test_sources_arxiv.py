@@ -10,7 +10,7 @@ import pytest
 from sources_helpers import Reply, Seen, StubServer, fixture_bytes, stub_server
 
 from digest.config import ArxivConfig, HttpConfig
-from sources.arxiv import ArxivSource, build_query, parse_results, version_free_id
+from sources.arxiv import MODERATION_LAG, ArxivSource, build_query, parse_results, version_free_id
 
 START = datetime(2026, 2, 2, tzinfo=timezone.utc)
 END = datetime(2026, 2, 9, tzinfo=timezone.utc)
@@ -28,24 +28,29 @@ def source(server: StubServer) -> ArxivSource:
     return ArxivSource(ArxivConfig(api_url=server.url + PATH, delay_s=0.0, page_size=100), HTTP)
 
 
-def synthetic(total: int) -> Callable[[Seen], Reply]:
-    """A route answering any page of `total` papers submitted during the week, newest first."""
+def synthetic(total: int, late: list[datetime] | None = None) -> Callable[[Seen], Reply]:
+    """A route answering any page of `total` papers submitted during the week, one every 20 minutes,
+    newest first; plus a paper submitted at each time in `late` (appended to between runs: announced
+    after a moderation hold)."""
 
     def answer(seen: Seen) -> Reply:
         first, size = int(seen.query.get("start", 0)), int(seen.query.get("max_results", 10))
+        papers = [(END - timedelta(minutes=20 * (i + 1)), f"{i:05d}") for i in range(total)]
+        papers += [(when, f"9{k:04d}") for k, when in enumerate(late or [])]
+        papers.sort(reverse=True)
         entries = []
-        for i in range(first, min(first + size, total)):
-            when = (END - timedelta(minutes=20 * (i + 1))).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for at, num in papers[first : first + size]:
+            when = at.strftime("%Y-%m-%dT%H:%M:%SZ")
             entries.append(
-                f"<entry><id>http://arxiv.org/abs/2602.{i:05d}v1</id><updated>{when}</updated>"
-                f"<published>{when}</published><title>Paper {i}</title><summary>Abstract {i}</summary>"
-                f"<author><name>Author {i}</name></author>"
+                f"<entry><id>http://arxiv.org/abs/2602.{num}v1</id><updated>{when}</updated>"
+                f"<published>{when}</published><title>Paper {num}</title><summary>Abstract {num}</summary>"
+                f"<author><name>Author {num}</name></author>"
                 f'<arxiv:primary_category term="cs.LG"/><category term="cs.LG"/></entry>'
             )
         body = (
             '<?xml version="1.0" encoding="UTF-8"?><feed xmlns="http://www.w3.org/2005/Atom" '
             'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom">'
-            f"<opensearch:totalResults>{total}</opensearch:totalResults>"
+            f"<opensearch:totalResults>{len(papers)}</opensearch:totalResults>"
             f"<opensearch:startIndex>{first}</opensearch:startIndex>"
             f"<opensearch:itemsPerPage>{size}</opensearch:itemsPerPage>{''.join(entries)}</feed>"
         )
@@ -120,13 +125,31 @@ def test_pages_past_300_results_and_stops_early_next_time(stub: StubServer) -> N
     assert [s.query["start"] for s in stub.log] == ["0", "100", "200", "300"]
     assert first.requests == 4
     again = src.collect(START, END, first.state)
-    assert again.ok and again.items == () and again.requests == 1  # page 1 holds nothing newer: stop
-    assert again.state == first.state
+    # It looks MODERATION_LAG (2 days: 144 papers here) behind the mark, then stops at page 3, the
+    # first that holds nothing that recent; what it sees again is what the first run returned.
+    assert again.ok and again.requests == 3 and again.state == first.state
+    mark = max(i.published for i in first.items)
+    assert len(again.items) == 144 and all(i.published > mark - MODERATION_LAG for i in again.items)
+    assert {i.key for i in again.items} <= {i.key for i in first.items}
     daily = src.collect(START + timedelta(days=1), END + timedelta(hours=5), first.state)  # a later window
-    assert daily.requests == 1 and daily.state["from"] == first.state["from"]
+    assert daily.requests == 3 and daily.state["from"] == first.state["from"]
     # The mark belongs to its window: a backfill of the week before pages through everything.
     other = src.collect(START - timedelta(days=7), START, first.state)
     assert other.requests == 4 and other.items == ()  # (the stub ignores dates; none are in that week)
+
+
+def test_a_paper_announced_after_a_moderation_hold_is_not_lost(stub: StubServer) -> None:
+    late: list[datetime] = []
+    stub.routes[PATH] = synthetic(150, late)
+    src = source(stub)
+    first = src.collect(START, END, {})
+    mark = max(i.published for i in first.items)
+    late.append(mark - timedelta(days=1, minutes=7))  # submitted before the mark, announced after the run
+    again = src.collect(START, END, first.state)
+    assert "arxiv:2602.90000" in {i.key for i in again.items}
+    assert again.state == first.state  # nothing newer than the mark: the mark stays
+    late.append(mark - MODERATION_LAG - timedelta(hours=1))  # held longer than the look-back
+    assert "arxiv:2602.90001" not in {i.key for i in src.collect(START, END, first.state).items}
 
 
 def test_backs_off_through_429_503_garbage_truncation_and_slowness(stub: StubServer) -> None:

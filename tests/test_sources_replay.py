@@ -14,7 +14,7 @@ import pytest
 from sources_helpers import WORLD
 
 from digest.config import ArxivConfig, FeedConfig, HttpConfig, RedditConfig
-from sources.arxiv import ArxivSource
+from sources.arxiv import MODERATION_LAG, ArxivSource
 from sources.reddit import FALLBACK, RedditSource
 from sources.rss import FeedSource
 
@@ -64,7 +64,12 @@ def test_arxiv_every_paper_of_the_week_exactly_once_then_early_stop(replay: Any)
     assert res.requests == 6
     assert all(set(i.categories) & set(CATS) and i.feed == i.categories[0] for i in res.items)
     again = src.collect(START, END, res.state)
-    assert again.ok and again.items == () and again.requests == 1
+    # The second run looks MODERATION_LAG behind the newest date the first saw (a paper held in
+    # moderation turns up late with its submission date) and stops at the first page older than that.
+    mark = max(i.updated or i.published for i in res.items)
+    recent = {i.key for i in res.items if (i.updated or i.published) > mark - MODERATION_LAG}
+    assert again.ok and {i.key for i in again.items} == recent and again.state == res.state
+    assert 1 < again.requests < res.requests  # pages of the last two days, not the whole week
     uas = {r["user_agent"] for r in replay.requests if r["path"] == "/arxiv/api/query"}
     assert all(ua.startswith("digest/") for ua in uas)
 
