@@ -14,7 +14,19 @@ from digest.models import Item, Story
 
 _BLOCK_TAGS = re.compile(r"<\s*(script|style)\b.*?<\s*/\s*\1\s*>", re.I | re.S)
 _BLOCK = re.compile(r"<\s*/?\s*(?:br|p|div|li|ul|ol|h\d|tr|td|th|table|blockquote|pre|section)\b[^>]*>", re.I)
-_TAG = re.compile(r"<[^>]*>")
+# Only real HTML elements are tags: "List<int>" or "Vec<T>" in a post is text and stays.
+_TAG = re.compile(r"<!--.*?-->|<\s*/?\s*([A-Za-z][A-Za-z0-9]*)(?:[\s/][^<>]*)?>", re.S)
+_ELEMENT_NAMES = (
+    "a abbr acronym address area article aside audio b bdi bdo big blink body br button canvas caption "
+    "center cite code col colgroup dd del details dfn dialog div dl dt em embed fieldset figcaption "
+    "figure font footer form frame frameset h1 h2 h3 h4 h5 h6 head header hr html i iframe img input "
+    "ins kbd label legend li link main mark meta nav noscript object ol optgroup option output p param "
+    "picture pre q rp rt ruby s samp section select small source span strike strong sub summary sup "
+    "svg table tbody td template textarea tfoot th thead time title tr track tt u ul var video wbr"
+)
+_HTML_ELEMENTS = frozenset(_ELEMENT_NAMES.split())
+
+
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
@@ -29,11 +41,16 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'“(\[A-Z0-9])")
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|et al|vs|Fig|Eq|cf|approx|resp)\.$", re.I)
 
 
+def _drop_tag(m: re.Match[str]) -> str:
+    name = m.group(1)
+    return "" if name is None or name.lower() in _HTML_ELEMENTS else m.group(0)
+
+
 def plain_text(text: str) -> str:
     """HTML and markdown → one line of plain text (entities decoded, tags, link targets, emphasis gone)."""
     s = _BLOCK_TAGS.sub(" ", text or "")
     s = _BLOCK.sub("\n", s)
-    s = _TAG.sub("", s)  # inline tags (b, a, em) sit inside words and sentences
+    s = _TAG.sub(_drop_tag, s)  # inline tags (b, a, em) sit inside words and sentences
     s = html.unescape(s)
     s = _MD_IMAGE.sub(r"\1", s)
     s = _MD_LINK.sub(r"\1", s)

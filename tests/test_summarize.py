@@ -64,3 +64,10 @@ def test_a_bare_lead_borrows_the_summary_of_a_member_with_a_body() -> None:
     assert summarize_story(with_paper) == "The paper's abstract."  # a lead with a body keeps its own
     alone = Story(id="a", items=(hn,), lead=hn, headline=hn.title)
     assert summarize_story(alone) == "Claude Opus 4.6"  # nothing to borrow: the title stands in
+
+
+def test_angle_brackets_that_are_not_html_stay() -> None:
+    body = "Use std::vector<int> or List<T>, not <b>raw</b> arrays.<!-- note --> Map<K, V> works<br/>too."
+    assert plain_text(body) == "Use std::vector<int> or List<T>, not raw arrays. Map<K, V> works too."
+    html = '<a href="https://x.org">link</a> <IMG SRC=x onerror=alert(1)><svg/onload=alert(1)>ok'
+    assert plain_text(html) == "link ok"
