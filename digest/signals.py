@@ -219,11 +219,11 @@ def novelty(sims: np.ndarray, sent: Sequence[Featured], own: str = "") -> tuple[
     reason names the sent story. `own` is the story id of the story's own earlier feature when it
     comes back as an update, which is not held against it.
     """
-    best, cos = -1, NOVELTY_FLOOR
-    for k, f in enumerate(sent):
-        if f.story_id != own and sims[k] > cos:
-            best, cos = k, float(sims[k])
-    if best < 0:
+    if own:
+        sims = np.where([f.story_id == own for f in sent], -1.0, sims)
+    best = int(np.argmax(sims)) if len(sent) else -1
+    cos = float(sims[best]) if best >= 0 else 0.0
+    if cos <= NOVELTY_FLOOR:
         return 0.0, ""
     f = sent[best]
     cost = (cos - NOVELTY_FLOOR) / (1 - NOVELTY_FLOOR)
