@@ -3,8 +3,9 @@
 1. Deterministic joins (union-find): same canonical URL, arXiv id or DOI, or one item links to another
    (a roundup linking more than `max_refs` things joins nothing; a paper citing a paper is not joined).
 2. Similarity S = w·cosine(embeddings) + (1-w)·tf-idf cosine of title-focused tokens (IDF over the batch),
-   minus soft penalties: two posts of one subreddit/feed/account, days apart beyond the first, a
-   leak/rumour/teaser beside a post that is not one (cluster_link.penalty).
+   minus soft penalties: two posts of one subreddit/feed/account (unless both name one coherent
+   versioned product, "Qwen3-Coder-Next", "Opus 4.6": a launch's threads), days apart beyond the
+   first, a leak/rumour/teaser beside a post that is not one (cluster_link.penalty).
 3. Cannot-links, never overridden: two arXiv papers, more than `max_days_apart` apart, one product
    name with different versions ("GPT-5.2" vs "GPT-5.3"); two posts of one channel unless their own
    (penalised) S clears the threshold. Topic is not identity, so a merge also needs a vouched pair: a

@@ -42,10 +42,13 @@ def penalty(feats: Features, a: np.ndarray, b: np.ndarray, rules: Rules) -> np.n
     a leak, rumour or teaser posted before a post that is not one (the launch it anticipated).
 
     Two posts of one subreddit or account can be one story (a repost, a follow-up), but the bar is
-    higher; a rumour and the launch a few days later drift apart gradually, not at a hard cutoff.
+    higher, unless both name one coherent versioned product (`Features.marks`: "qwen3-coder-next",
+    "opus_4.6"): the threads a launch sets off in its own subreddit are the launch's story. A rumour and the
+    launch a few days later drift apart gradually, not at a hard cutoff.
     """
     ca, cb = feats.channels[a], feats.channels[b]
     same = (ca == cb) & (ca >= 0)
+    same &= ~_share(feats.marks, a, b, same)
     days = np.abs(feats.times[a] - feats.times[b]) / 86400.0
     ra, rb, ta, tb = feats.rumour[a], feats.rumour[b], feats.times[a], feats.times[b]
     rumour = (ra & ~rb & (ta < tb)) | (rb & ~ra & (tb < ta))
@@ -54,6 +57,17 @@ def penalty(feats: Features, a: np.ndarray, b: np.ndarray, rules: Rules) -> np.n
         + rules.day_penalty * np.maximum(days - 1.0, 0.0)
         + rules.rumour_penalty * rumour
     )
+
+
+def _share(m: sparse.csr_matrix, a: np.ndarray, b: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Whether items a and b (broadcasting) have a column of m in common; only tested where `where`."""
+    a, b = np.broadcast_arrays(a, b)
+    out = np.zeros(a.shape, dtype=bool)
+    if m.nnz == 0 or not where.any():
+        return out
+    x, y = a[where], b[where]
+    out[where] = np.asarray(m[x].multiply(m[y]).sum(axis=1)).ravel() > 0
+    return out
 
 
 def _hard(feats: Features, a: np.ndarray, b: np.ndarray, max_days: float) -> np.ndarray:

@@ -51,6 +51,7 @@ _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')\]]+")
 _SLUG_IS_TITLE = ("reddit.com", "redd.it")  # permalink slugs repeat the post title: no new words
 # A leak or teaser and the launch it anticipates are two stories ("The leaks are real: Opus 4.6 soon").
 _RUMOUR = re.compile(r"\b(?:leak(?:s|ed)?|rumou?r(?:s|ed)?|teas(?:e|es|ed|ing)|spotted)\b", re.I)
+_MARK = re.compile(r"(?=.*[a-z])(?=.*\d)")  # a versioned product name: letters and digits in one word
 _NO_FEED_SINGLE = frozenset({"hn"})  # sources that are one front page: same source = same channel
 
 
@@ -71,6 +72,7 @@ class Features:
     rumour: np.ndarray  # bool: the item reports a leak, rumour or teaser, not the thing itself
     kappa: float  # coherence a shared word needs to vouch for a pair (batch baseline + margin)
     names: sparse.csr_matrix  # item × word: a name in the item's headline that at most NAME_DF items share
+    marks: sparse.csr_matrix  # item × word: a coherent word with letters and digits ("opus_4.6", "qwen3")
 
 
 def channel(item: Item) -> str:
@@ -221,6 +223,10 @@ def build_features(items: Sequence[Item], vectors: np.ndarray) -> Features:
     df = np.asarray(words.sum(axis=0)).ravel()
     rare = sparse.csr_matrix(words.multiply(((df >= 2) & (df <= RARE_DF)).astype(np.float32)[None, :]))
     rare.eliminate_zeros()
+    terms = sorted(vocab, key=vocab.__getitem__)
+    marked = np.array([_MARK.search(t) is not None for t in terms] or [False], dtype=np.float32)
+    marks = sparse.csr_matrix(coherent.multiply(marked[None, :]))
+    marks.eliminate_zeros()
     rows = [k for k, p in enumerate(papers) for t in p if t in vocab]
     cols = [vocab[t] for p in papers for t in p if t in vocab]
     paper_names = sparse.csr_matrix(
@@ -248,6 +254,7 @@ def build_features(items: Sequence[Item], vectors: np.ndarray) -> Features:
         rumour,
         kappa,
         _rare_names(heads),
+        marks,
     )
 
 

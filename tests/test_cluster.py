@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
@@ -150,6 +151,26 @@ def test_a_group_average_never_carries_in_a_second_post_of_one_channel() -> None
         for k, (t, f) in enumerate(zip(titles, ["sub", "sub2", "other"], strict=True))
     ]
     assert frozenset({"r:0", "r:1", "r:2"}) in groups(cluster(two + bg, vecs, CFG))
+
+
+def test_one_channel_threads_sharing_a_versioned_name_merge_without_the_channel_penalty() -> None:
+    """Geometry-only, cosine 0.6: two threads of one subreddit on one new model ("Zorblax-9": a
+    coherent word with letters and digits) are one story; the same pair naming only "Zorblax" (a
+    topic word, no version) keeps the one-channel penalty and stays apart."""
+    bg, bgv = background(6)
+    vecs = np.vstack([bridge(0.6)[:2], bgv])
+
+    def threads(name: str) -> list[Item]:
+        return [
+            item("r:1", f"{name} numbers on my old workstation GPU", feed="sub"),
+            item("r:2", f"{name} disappointing results for agentic refactors", feed="sub"),
+            *bg,
+        ]
+
+    assert frozenset({"r:1", "r:2"}) in groups(cluster(threads("Zorblax-9"), vecs, CFG))
+    assert frozenset({"r:1", "r:2"}) not in groups(cluster(threads("Zorblax"), vecs, CFG))
+    other = [replace(i, feed="sub2") if i.key == "r:2" else i for i in threads("Zorblax")]
+    assert frozenset({"r:1", "r:2"}) in groups(cluster(other, vecs, CFG))  # two subreddits: no penalty
 
 
 def test_strong_overlap_of_rare_words_vouches_without_a_coherent_word() -> None:
