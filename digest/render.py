@@ -191,6 +191,15 @@ def _links(rs: RankedStory) -> list[dict[str, Any]]:
     return [{"source": k, "links": v} for k, v in groups.items()]
 
 
+def _same_words(a: str, b: str) -> bool:
+    """Whether two texts say the same words, ignoring case, punctuation and spacing."""
+
+    def words(t: str) -> list[str]:
+        return re.findall(r"\w+", t.casefold())
+
+    return words(a) == words(b)
+
+
 def _story(
     n: int,
     rs: RankedStory,
@@ -205,10 +214,13 @@ def _story(
     update = rs.update_of if rs.update_of and WEEK_RE.match(rs.update_of) else None
     labels = list(dict.fromkeys(source_label(i) for i in rs.story.items))
     links = feedback(lead.key, reply_address(cfg), issue.week)
+    title = " ".join((rs.story.headline or lead.title or lead.url or "(untitled)").split())
+    if _same_words(summary, title):  # a bare link's "summary" is its title: say it once
+        summary = ""
     return {
         "n": n,
         "key": lead.key,
-        "title": " ".join((rs.story.headline or lead.title or lead.url or "(untitled)").split()),
+        "title": title,
         "url": safe_url(lead.url) or next((g["links"][0]["href"] for g in _links(rs)), ""),
         "summary": truncate(summary, cfg.render.summary_chars),
         "reasons": [" ".join(r.split()) for r in rs.reasons if r.strip()],

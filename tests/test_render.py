@@ -190,6 +190,20 @@ def test_story_without_safe_url_falls_back_to_a_member_link():
     assert title and title.group(1) == "https://news.ycombinator.com/item?id=46900001"
 
 
+def test_a_bare_link_whose_summary_is_its_title_shows_the_title_once():
+    rs = sample_stories()[0]
+    title = rs.story.headline
+    bare = dataclasses.replace(rs, summary=f"{title.upper()}.")  # an HN link: nothing but its title
+    issue = dataclasses.replace(sample_issue(), stories=(bare,))
+    html, text = render_email(issue, Config())
+    page = render_issue_page(issue, Config())
+    for out in (html, page):
+        assert 'class="summary"' not in out
+    assert " ".join(title.upper().split()[:3]) not in text
+    kept = dataclasses.replace(sample_issue(), stories=(rs,))
+    assert 'class="summary"' in render_email(kept, Config())[0]
+
+
 def test_user_templates_override_bundled_ones(tmp_path: Path):
     (tmp_path / "email.txt.j2").write_text("CUSTOM {{ issue.week }} {{ stories|length }}\n")
     cfg = Config(render=RenderConfig(templates=str(tmp_path)))
