@@ -179,15 +179,29 @@ def source_label(item: Item) -> str:
     return SOURCE_LABELS.get(item.source, item.source)
 
 
+_HN_THREAD = re.compile(r"^https?://news\.ycombinator\.com/item\?id=\d+$")
+
+
+def _item_links(item: Item) -> list[tuple[str, str]]:
+    """(group label, URL) of an item: an HN link post gives its article, under the article's site,
+    and its comment thread, under Hacker News; everything else its own URL under its source."""
+    href = safe_url(item.url)
+    thread = next((u for u in item.links if _HN_THREAD.match(u)), "") if item.source == "hn" else ""
+    if thread and href and not _HN_THREAD.match(href):
+        site = (urlsplit(href).hostname or "").removeprefix("www.")
+        return [(site, href), (source_label(item), thread)]
+    return [(source_label(item), href)] if href else []
+
+
 def _links(rs: RankedStory) -> list[dict[str, Any]]:
     groups: dict[str, list[dict[str, str]]] = {}
     seen: set[str] = set()
     for item in rs.story.items:
-        href = safe_url(item.url)
-        if not href or href in seen:
-            continue
-        seen.add(href)
-        groups.setdefault(source_label(item), []).append({"href": href, "label": short_link(href)})
+        for label, href in _item_links(item):
+            if href in seen:
+                continue
+            seen.add(href)
+            groups.setdefault(label, []).append({"href": href, "label": short_link(href)})
     return [{"source": k, "links": v} for k, v in groups.items()]
 
 
@@ -246,7 +260,7 @@ def _health(h: SourceResult) -> dict[str, Any]:
         status, note = "not modified", "unchanged since last run"
     else:
         status, note = "ok", ""
-    return {"name": h.name, "fetched": h.fetched, "new": h.new, "status": status, "note": note}
+    return {"name": h.name, "fetched": h.fetched, "status": status, "note": note}
 
 
 def reply_address(cfg: Config) -> str:

@@ -33,7 +33,7 @@ _MD_REF_LINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
 _MD_EMPH = re.compile(r"(\*\*|__|\*|_|~~|`+)(?=\S)(.+?)(?<=\S)\1")
 _MD_LINE = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+•●]\s+|\d+[.)]\s+)", re.M)
 _MD_RULE = re.compile(r"^\s*(?:[-*_]\s*){3,}$", re.M)
-_BARE_URL = re.compile(r"https?://\S+")
+_BARE_URL = re.compile(r"(?:https?://|\bwww\.)\S+")
 _WS = re.compile(r"\s+")
 # A sentence ends at . ! ? followed by space and an upper-case letter, digit or quote; "e.g. the" and
 # "Fig. 3" style abbreviations are rare enough in leads that this simple rule holds.
@@ -114,8 +114,32 @@ def _has_body(item: Item) -> bool:
     return bool(body) and body.lower() != title.lower()
 
 
+_WORD = re.compile(r"\w+")
+_FILLER_WORDS = "a an and the of on in for to with is are at by from via introducing announcing new"
+_FILLER = frozenset(_FILLER_WORDS.split())
+SAME_ANNOUNCEMENT = 0.6  # share of a member's title words that must be the headline's to lend its body
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(plain_text(text).casefold()) if w not in _FILLER}
+
+
+def _announces(item: Item, headline: str) -> bool:
+    """Whether a member is the story's announcement in other words, not a reaction to it:
+    "Introducing Claude Opus 4.6" under "Claude Opus 4.6", not "Qwen3-Coder-Next on RTX 5060 Ti: numbers"."""
+    first = _sentences(plain_text(item.text))[:1]
+    own = _words(item.title or (first[0] if first else ""))
+    head = _words(headline)
+    return bool(own and head) and len(own & head) / len(own) >= SAME_ANNOUNCEMENT
+
+
 def summarize_story(story: Story, max_chars: int = 320) -> str:
     """The lead's summary, or, when the lead is a bare link (an HN title, a tweet with no text), that of
-    the first other member that has a body: the lab's own Reddit announcement under an HN-led launch."""
-    with_body = [i for i in (story.lead, *story.items) if _has_body(i)]
-    return summarize(with_body[0] if with_body else story.lead, max_chars)
+    the first other member that announces the same thing and has a body: the lab's own Reddit post under
+    an HN-led launch. A reaction thread's body (one user's benchmark) does not describe the story, so
+    with no announcement to borrow from the title stands in."""
+    if _has_body(story.lead):
+        return summarize(story.lead, max_chars)
+    headline = story.headline or story.lead.title
+    lenders = [i for i in story.items if _has_body(i) and _announces(i, headline)]
+    return summarize(lenders[0] if lenders else story.lead, max_chars)

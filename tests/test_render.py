@@ -145,7 +145,7 @@ def test_plain_text_reads_on_its_own():
             assert len(line) <= 72, line
     assert "    - arXiv: https://arxiv.org/abs/2602.01234" in text
     assert "Update — first featured in 2026-W03 (https://news.example.org/digest/2026-W03/)" in text
-    assert "rss:OpenAI: 0 fetched, 0 new, failed" in text
+    assert "rss:OpenAI: 0 items this week, failed" in text
     assert "Read on the web: https://news.example.org/digest/2026-W06/" in text
     assert "<p" not in text and "&amp;" not in text
 
@@ -165,6 +165,28 @@ def test_story_shows_reasons_all_links_update_and_feedback():
     assert len(mailtos) >= 30  # like, dislike, mute per story (+ unsubscribe)
     page_hrefs = Tags(render_issue_page(sample_issue(), CFG)).hrefs()
     assert "../2026-W03/index.html" in page_hrefs  # relative in the archive: works from file://
+
+
+def test_an_hn_link_post_links_its_article_under_the_site_and_its_thread_under_hacker_news():
+    thread = "https://news.ycombinator.com/item?id=46902223"
+    hn = Item(
+        key="hn:46902223",
+        source="hn",
+        url="https://www.anthropic.com/news/claude-opus-4-6",
+        title="Claude Opus 4.6",
+        text="",
+        published=BUILT,
+        links=(thread,),
+    )
+    rs = dataclasses.replace(
+        sample_stories()[0], story=Story(id="s-hn", items=(hn,), lead=hn, headline=hn.title)
+    )
+    html, text = render_email(dataclasses.replace(sample_issue(), stories=(rs,)), Config())
+    assert "- anthropic.com: https://www.anthropic.com/news/claude-opus-4-6" in text
+    assert f"- Hacker News: {thread}" in text
+    title = re.search(r'<a class="title-link"[^>]*href="([^"]+)"', html)
+    assert title and title.group(1) == hn.url  # the headline still opens the article
+    assert thread in Tags(html).hrefs()
 
 
 def test_health_footer_names_failed_and_fallback_sources():

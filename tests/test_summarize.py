@@ -66,6 +66,39 @@ def test_a_bare_lead_borrows_the_summary_of_a_member_with_a_body() -> None:
     assert summarize_story(alone) == "Claude Opus 4.6"  # nothing to borrow: the title stands in
 
 
+def test_a_reaction_thread_does_not_lend_its_body_to_a_bare_launch_link() -> None:
+    hn = Item(key="hn:2", source="hn", url="", title="Qwen3-Coder-Next", text="", published=T0)
+    numbers = Item(
+        key="reddit:2",
+        source="reddit",
+        url="https://www.reddit.com/r/LocalLLaMA/comments/2/",
+        title="Qwen3-Coder-Next on RTX 5060 Ti 16 GB - Some numbers",
+        text="About 2 weeks ago I posted about another model here www.reddit.com/r/LocalLLaMA/comments/1/.",
+        published=T0,
+    )
+    release = Item(
+        key="x:1",
+        source="x",
+        url="",
+        title="",
+        text="Qwen3-Coder-Next is out. An 80B MoE with 3B active parameters for coding agents.",
+        published=T0,
+    )
+    poor = Item(
+        key="reddit:3",
+        source="reddit",
+        url="",
+        title="Qwen3 Coder Next poor performance on r9700s",  # half its words are the headline's
+        text="With ROCm 7.2 backend PP512 is only 53.",
+        published=T0,
+    )
+    reactions = Story(id="q", items=(hn, numbers, poor), lead=hn, headline=hn.title)
+    assert summarize_story(reactions) == hn.title
+    both = Story(id="q", items=(hn, numbers, release), lead=hn, headline=hn.title)
+    assert summarize_story(both) == release.text  # the announcement, in its own words, lends its body
+    assert "www." not in summarize(numbers)  # a link without a scheme is still a link
+
+
 def test_angle_brackets_that_are_not_html_stay() -> None:
     body = "Use std::vector<int> or List<T>, not <b>raw</b> arrays.<!-- note --> Map<K, V> works<br/>too."
     assert plain_text(body) == "Use std::vector<int> or List<T>, not raw arrays. Map<K, V> works too."
