@@ -35,7 +35,7 @@ from digest.signals import (
     track_record,
     zscore_by_source,
 )
-from digest.summarize import summarize_story
+from digest.summarize import boilerplate, summarize_story
 
 # Weight of each signal in the score. Similarities enter as z-scores over the week's candidates
 # (raw cosines sit in a narrow band); the others are on a 0..1 scale (engagement centred at neutral).
@@ -321,7 +321,9 @@ def select(
         )
         picked.append(best)
         left.remove(best)
-    return [dataclasses.replace(r, summary=r.summary or summarize_story(r.story)) for r in picked]
+    feeds = {(i.source, i.feed) for r in picked for i in r.story.items}
+    skip = boilerplate([i for r in ranked for i in r.story.items], feeds)
+    return [dataclasses.replace(r, summary=r.summary or summarize_story(r.story, skip=skip)) for r in picked]
 
 
 def item_story(item: Item) -> Story:

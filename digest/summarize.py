@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections import Counter
+from collections.abc import Collection, Sequence
 
 from digest.models import Item, Story
 
@@ -84,16 +86,56 @@ def _cut(text: str, max_chars: int) -> str:
     return room.rstrip(" ,;:-–—") + "…"
 
 
-def summarize(item: Item, max_chars: int = 320) -> str:
+_NUMBER = re.compile(r"\d+(?:[.,/:-]\d+)*")
+BOILERPLATE_SHARE = 0.4  # a sentence shape in at least this share of a feed's items is its boilerplate
+SHAPE_WORDS = 8  # a sentence's shape is its first words: boilerplate drifts at its tail ("full text search")
+BOILERPLATE_MIN_ITEMS = 3  # fewer items of a feed say nothing about what it always writes
+BOILERPLATE_SAMPLE = 200  # newest items of a feed read to find its boilerplate
+
+
+def _shape(sentence: str) -> str:
+    """A sentence's first words with numbers and case flattened: "AI News for 4/25/2025-4/26/2025." and
+    "AI News for 4/23/2025-4/24/2025." have one shape."""
+    return " ".join(_NUMBER.sub("#", sentence.casefold()).split()[:SHAPE_WORDS])
+
+
+def boilerplate(items: Sequence[Item], feeds: Collection[tuple[str, str]] | None = None) -> frozenset[str]:
+    """Sentence shapes that most items of one feed repeat (a newsletter's "We checked 9 subreddits,
+    449 Twitters…" line): they describe the feed, not the item, and no summary should use them.
+
+    Only the (source, feed) pairs in `feeds` are read when given, each from its newest
+    `BOILERPLATE_SAMPLE` items: a share is well estimated from a sample, and a week of 10,000 papers
+    need not be split into sentences to summarise ten stories.
+    """
+    by_feed: dict[tuple[str, str], list[Item]] = {}
+    for item in items:
+        if item.feed and (feeds is None or (item.source, item.feed) in feeds):
+            by_feed.setdefault((item.source, item.feed), []).append(item)
+    out: set[str] = set()
+    for group in by_feed.values():
+        if len(group) < BOILERPLATE_MIN_ITEMS:
+            continue
+        group = sorted(group, key=lambda i: (i.published, i.key), reverse=True)[:BOILERPLATE_SAMPLE]
+        counts: Counter[str] = Counter()
+        for i in group:
+            counts.update({_shape(x) for x in _sentences(plain_text(i.text))})
+        out.update(shape for shape, k in counts.items() if k >= max(2, BOILERPLATE_SHARE * len(group)))
+    return frozenset(out)
+
+
+def summarize(item: Item, max_chars: int = 320, skip: frozenset[str] = frozenset()) -> str:
     """Lead sentences of the item's body, whole sentences while they fit, never over `max_chars`.
 
     A body that only repeats the title adds nothing, so it is skipped; with no body the title stands in.
+    Sentences whose shape is in `skip` (its feed's boilerplate, see `boilerplate`) are left out.
     """
     max_chars = max(max_chars, 20)
     body = plain_text(item.text)
     title = plain_text(item.title)
     if body.lower().startswith(title.lower()) and title:
         body = body[len(title) :].lstrip(" -–—:.|")
+    if skip:
+        body = " ".join(x for x in _sentences(body) if _shape(x) not in skip)
     if not body:
         return _cut(title, max_chars)
     picked: list[str] = []
@@ -133,13 +175,13 @@ def _announces(item: Item, headline: str) -> bool:
     return bool(own and head) and len(own & head) / len(own) >= SAME_ANNOUNCEMENT
 
 
-def summarize_story(story: Story, max_chars: int = 320) -> str:
+def summarize_story(story: Story, max_chars: int = 320, skip: frozenset[str] = frozenset()) -> str:
     """The lead's summary, or, when the lead is a bare link (an HN title, a tweet with no text), that of
     the first other member that announces the same thing and has a body: the lab's own Reddit post under
     an HN-led launch. A reaction thread's body (one user's benchmark) does not describe the story, so
     with no announcement to borrow from the title stands in."""
     if _has_body(story.lead):
-        return summarize(story.lead, max_chars)
+        return summarize(story.lead, max_chars, skip)
     headline = story.headline or story.lead.title
     lenders = [i for i in story.items if _has_body(i) and _announces(i, headline)]
-    return summarize(lenders[0] if lenders else story.lead, max_chars)
+    return summarize(lenders[0] if lenders else story.lead, max_chars, skip)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from digest.models import Item, Story
-from digest.summarize import plain_text, summarize, summarize_story
+from digest.summarize import boilerplate, plain_text, summarize, summarize_story
 
 T0 = datetime(2026, 2, 2, tzinfo=timezone.utc)
 
@@ -104,3 +104,36 @@ def test_angle_brackets_that_are_not_html_stay() -> None:
     assert plain_text(body) == "Use std::vector<int> or List<T>, not raw arrays. Map<K, V> works too."
     html = '<a href="https://x.org">link</a> <IMG SRC=x onerror=alert(1)><svg/onload=alert(1)>ok'
     assert plain_text(html) == "link ok"
+
+
+def _issue(k: int, lead: str, extra: str = "") -> Item:
+    return Item(
+        key=f"rss:ainews:{k}",
+        source="rss",
+        url=f"https://news.example.com/{k}",
+        title=f"Issue {k}",
+        text=(
+            f"{lead} AI News for 4/{20 + k}/2025-4/{21 + k}/2025. We checked 9 subreddits, {440 + k} "
+            f"Twitters and 29 Discords ({210 + k} channels, and {5000 + 97 * k} messages) for you. {extra}"
+        ),
+        published=T0,
+        feed="AINews",
+    )
+
+
+def test_a_feeds_boilerplate_sentences_never_make_a_summary() -> None:
+    site = "Our new website is now up with full {} search and all past issues."
+    issues = [
+        _issue(0, "300k is all you need.", site.format("metadata")),
+        _issue(1, "A quiet day.", site.format("text")),  # boilerplate drifts at its tail
+        _issue(2, ""),
+        _issue(3, "", "Autoregressive image generation went mainstream this week."),
+    ]
+    skip = boilerplate(issues)
+    assert len(skip) == 3  # the date line, the "we checked" line whatever its numbers, the website line
+    assert summarize(issues[0], skip=skip) == "300k is all you need."
+    assert summarize(issues[3], skip=skip) == "Autoregressive image generation went mainstream this week."
+    assert summarize(issues[2], skip=skip) == "Issue 2"  # nothing but boilerplate: the title stands in
+    assert "We checked" in summarize(issues[0])  # without the feed's other items nothing is known
+    assert boilerplate(issues[:2]) == frozenset()  # two items of a feed are too few to tell
+    assert boilerplate(issues, feeds={("rss", "Other")}) == frozenset()

@@ -133,3 +133,26 @@ def test_reddit_posts_that_link_a_paper_join_its_story(
     for post, paper in links.items():
         assert post in joined and paper in joined, (post, paper)
         assert joined[post] == joined[paper], (post, paper)
+
+
+def test_the_newsletters_boilerplate_never_summarises_its_issues(
+    built: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The world's newsletter feed opens every issue with "AI News for 4/25/2025-4/26/2025. We checked
+    9 subreddits, 449 Twitters…": its own words, not the issue's. Read from the store as `export` gives it."""
+    from digest.itemfile import read_items
+    from digest.summarize import boilerplate, summarize
+
+    capsys.readouterr()
+    assert main(["--config", str(built / "w.toml"), "export", "--week", WEEKS[0]]) == 0
+    (built / "w17.jsonl").write_text(capsys.readouterr().out)
+    items = read_items(str(built / "w17.jsonl"))
+    letters = [i for i in items if i.feed == "AINews"]
+    assert len(letters) >= 3
+    assert all("We checked" in i.text for i in letters)
+    skip = boilerplate(items)
+    for letter in letters:
+        summary = summarize(letter, skip=skip)
+        assert "We checked" not in summary and not summary.startswith("AI News for"), summary
+    issue = _issue(built, WEEKS[0])
+    assert not any("We checked" in s["summary"] for s in issue["stories"])
