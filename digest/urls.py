@@ -112,7 +112,26 @@ def canonical_url(url: str) -> str:
     path = path.rstrip("/")
     if path.endswith(("/index.html", "/index.htm", "/index.php")):
         path = path.rsplit("/", 1)[0]
+    if host in _REPO_HOSTS:
+        path = _repo_path(host, path)
     return urlunsplit(("https", host, path, query, ""))
+
+
+# Code and model hosts: a repository's front page has several spellings ("/tree/main", "/blob/main/
+# README.md", ".git", and on GitHub any letter case), all of them the one page a launch post links.
+_REPO_HOSTS = frozenset({"github.com", "huggingface.co", "gitlab.com", "codeberg.org"})
+_REPO_FRONT = re.compile(
+    r"^(/(?:(?:datasets|spaces)/)?[^/]+/[^/]+?)(?:\.git)?(?:/(?:tree|blob)/(?:main|master)(?:/readme(?:\.md)?)?)?$",
+    re.I,
+)
+
+
+def _repo_path(host: str, path: str) -> str:
+    if host == "github.com":  # owner and repository names are case-insensitive there, file paths not
+        segs = path.split("/")
+        path = "/".join([*(x.lower() for x in segs[:3]), *segs[3:]])
+    m = _REPO_FRONT.match(path)
+    return m.group(1) if m else path
 
 
 def _is_tracking(key: str) -> bool:

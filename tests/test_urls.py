@@ -33,6 +33,15 @@ from digest.urls import arxiv_ids, canonical_url, dois
         ("https://arxiv.org/pdf/2506.11093v3.pdf", "http://export.arxiv.org/abs/2506.11093v1"),
         ("https://blog.example.com/index.html", "https://blog.example.com"),
         ("github.com/foo/bar", "https://github.com/foo/bar/"),
+        ("https://github.com/QwenLM/Qwen3-Coder/tree/main", "https://github.com/qwenlm/qwen3-coder.git"),
+        (
+            "https://github.com/QwenLM/Qwen3-Coder/blob/master/README.md",
+            "https://github.com/QwenLM/Qwen3-Coder#readme",
+        ),
+        (
+            "https://huggingface.co/Qwen/Qwen3-Coder-Next/tree/main",
+            "https://huggingface.co/Qwen/Qwen3-Coder-Next",
+        ),
     ],
 )
 def test_canonical_url_makes_variants_equal(a: str, b: str) -> None:
@@ -47,6 +56,12 @@ def test_canonical_url_makes_variants_equal(a: str, b: str) -> None:
         ("https://www.youtube.com/watch?v=aaa", "https://www.youtube.com/watch?v=bbb"),
         ("https://news.ycombinator.com/item?id=1", "https://news.ycombinator.com/item?id=2"),
         ("https://a.example.com/x", "https://b.example.com/x"),
+        ("https://github.com/foo/bar/pull/1", "https://github.com/foo/bar"),  # a pull request is not the repo
+        (
+            "https://github.com/foo/bar/blob/main/src/App.py",
+            "https://github.com/foo/bar/blob/main/src/app.py",
+        ),
+        ("https://huggingface.co/Qwen/Qwen3-Coder-Next", "https://huggingface.co/Qwen/Qwen3-Coder-Next-GGUF"),
     ],
 )
 def test_canonical_url_keeps_different_pages_apart(a: str, b: str) -> None:
