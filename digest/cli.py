@@ -161,7 +161,7 @@ def cmd_build(cfg: Config, args: argparse.Namespace, log: Any) -> int:
         )
     with _locked(cfg), open_store(cfg) as store:
         built = build(cfg, store, args.week, log)
-    log(f"{built.issue.week}: {len(built.issue.stories)} stories → {built.archive_page}")
+    log(f"{built.issue.week}: {len(built.issue.stories)} stories → {built.archive_page}", summary=True)
     return 0
 
 
@@ -170,12 +170,12 @@ def _send(cfg: Config, store: Any, week: str, args: argparse.Namespace, log: Any
     from digest.pipeline import load_issue
 
     if not cfg.email.to:
-        log("no recipients in [email] to; nothing sent")
+        log("no recipients in [email] to; nothing sent", summary=True)
         return 0
     issue = load_issue(store, week)
     dry = Path(args.out) if getattr(args, "dry_run", False) else None
     report = send_issue(issue, cfg, store, force=getattr(args, "force", False), dry_run_dir=dry)
-    log(f"{week}: {report}")
+    log(f"{week}: {report}", summary=True)
     return 0
 
 
@@ -196,7 +196,7 @@ def cmd_run(cfg: Config, args: argparse.Namespace, log: Any) -> int:
         # every source failing is exit 3, but the items already stored still make (and send) the issue
         sources_status = _report_sources(collect(cfg, store, week, log))
         built = build(cfg, store, week, log)
-        log(f"{week}: {len(built.issue.stories)} stories → {built.archive_page}")
+        log(f"{week}: {len(built.issue.stories)} stories → {built.archive_page}", summary=True)
         if args.no_send:
             return sources_status
         return _send(cfg, store, week, args, log) or sources_status
@@ -206,7 +206,7 @@ def cmd_cluster(cfg: Config, args: argparse.Namespace, log: Any) -> int:
     from digest.cluster import run_cluster_file
 
     n = run_cluster_file(args.input, args.output, cfg)
-    log(f"{n} items clustered → {args.output}")
+    log(f"{n} items clustered → {args.output}", summary=True)
     return 0
 
 
@@ -216,7 +216,7 @@ def cmd_rank(cfg: Config, args: argparse.Namespace, log: Any) -> int:
     if args.top is not None and args.top < 1:
         raise InputError("--top: must be at least 1")
     n = run_rank_file(args.input, args.output, args.likes, args.top, cfg)
-    log(f"{n} items ranked → {args.output}")
+    log(f"{n} items ranked → {args.output}", summary=True)
     return 0
 
 
@@ -297,8 +297,10 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
 
-    def log(msg: str) -> None:
-        if args.verbose:
+    def log(msg: str, *, summary: bool = False) -> None:
+        """Stage detail with -v only; a command's one-line summary also on a terminal (never in cron's
+        mail: cron gives no terminal, so a quiet run stays quiet)."""
+        if args.verbose or (summary and sys.stderr.isatty()):
             print(msg, file=sys.stderr)
 
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import mailbox
+import sys
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -108,3 +109,17 @@ def test_bad_input_files_are_one_line(cfg: str, tmp_path: Path, capsys: pytest.C
     assert "\n" not in err and "bad.jsonl" in err
     assert main(["--config", cfg, "rank", "--input", str(tmp_path / "missing.jsonl"), "--output", "o"]) == 2
     assert "missing.jsonl" in capsys.readouterr().err
+
+
+def test_a_command_says_its_one_line_summary_on_a_terminal_and_nothing_in_cron(
+    cfg: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Cron mails whatever a job prints, so a quiet run prints nothing without -v; a person at a terminal
+    gets the one line saying where the result went. (The terminal is simulated: `isatty` is patched.)"""
+    args = ["--config", cfg, "cluster", "--input", str(DATA / "dedup" / "week.jsonl")]
+    assert main([*args, "--output", str(tmp_path / "a.jsonl")]) == 0
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main([*args, "--output", str(tmp_path / "b.jsonl")]) == 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "items clustered → " in err and "b.jsonl" in err
