@@ -105,18 +105,24 @@ class Item:
                 if isinstance(v, (int, float)) and not isinstance(v, bool):
                     metrics[str(k)] = float(v)
         cats = line.get("categories") or []
+        categories = tuple(str(c) for c in cats) if isinstance(cats, list) else (str(cats),)
+        source = str(line.get("source") or "unknown")
+        feed = str(line.get("feed") or line.get("publisher") or "")
+        if not feed and source != "arxiv" and categories:
+            # FORMATS.md: a post's categories hold its subreddit or feed name ("r/" is not part of it)
+            feed = categories[0].strip().removeprefix("r/")
         return cls(
             key=ident,
-            source=str(line.get("source") or "unknown"),
+            source=source,
             url=str(line.get("url") or ""),
             title=str(line.get("title") or ""),
             text=str(line.get("text") or line.get("summary") or ""),
             published=when,
             authors=tuple(str(a) for a in (line.get("authors") or [])),
-            categories=tuple(str(c) for c in cats) if isinstance(cats, list) else (str(cats),),
+            categories=categories,
             metrics=metrics,
             links=tuple(str(u) for u in (line.get("links") or [])),
-            feed=str(line.get("feed") or line.get("publisher") or ""),
+            feed=feed,
             comment=str(line.get("comment") or ""),
             updated=updated,
         )

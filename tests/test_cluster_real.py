@@ -168,3 +168,22 @@ def test_tokens_join_names_with_versions_and_read_url_slugs() -> None:
         "bankruptcy",
     ]
     assert _slug_words("https://www.reddit.com/r/x/comments/1/the_post_title_again/") == []
+
+
+def test_item_lines_name_a_posts_channel_by_its_categories() -> None:
+    """FORMATS.md puts a post's subreddit or feed name in `categories`: two posts of r/LocalLLaMA by two
+    users are one channel (the one-channel rules apply), not two authors' channels."""
+    from digest.cluster import channel
+    from digest.models import Item
+
+    def line(key: str, source: str, cats: list[str], author: str, **kw: str) -> Item:
+        base = {"id": key, "source": source, "url": "", "title": "t", "text": "", "authors": [author]}
+        return Item.from_line({**base, "published": "2026-02-05T12:00:00+00:00", "categories": cats, **kw})
+
+    a = line("reddit:1", "reddit", ["r/LocalLLaMA"], "u1")
+    b = line("reddit:2", "reddit", ["LocalLLaMA"], "u2")
+    assert a.feed == b.feed == "LocalLLaMA"
+    assert channel(a) == channel(b) == "reddit:localllama"
+    assert line("reddit:3", "reddit", ["LocalLLaMA"], "u3", feed="OpenAI").feed == "OpenAI"  # explicit wins
+    paper = line("arxiv:2602.01234", "arxiv", ["cs.CL", "cs.LG"], "A. Author")
+    assert paper.feed == "" and paper.categories == ("cs.CL", "cs.LG") and channel(paper) == "arxiv"
