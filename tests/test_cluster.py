@@ -68,6 +68,34 @@ def test_a_roundup_linking_many_things_joins_none_of_them() -> None:
     assert len(stories) == 6
 
 
+def test_a_video_description_full_of_creator_links_still_joins_the_page_it_covers() -> None:
+    """A YouTube description links the launch post once, then the creator's Patreon, X profile,
+    Discord and channel: those are no stories, so the video is no roundup and joins the launch."""
+    promo = (
+        "Sources: https://www.anthropic.com/news/claude-opus-4-6\n"
+        "Support: https://www.patreon.com/someone  Follow: https://x.com/someone  "
+        "Chat: https://discord.gg/abcdef  More: https://www.youtube.com/@someone"
+    )
+    items = [
+        item("yt:1", "This changes everything", "youtube", "someone", text=promo),
+        item(
+            "rss:1",
+            "Introducing our newest model",
+            "rss",
+            "Anthropic",
+            url="https://anthropic.com/news/claude-opus-4-6",
+        ),
+        item(
+            "x:2",
+            "",
+            "x",
+            text="my week: https://a.example.com/1 https://b.example.com/2 "
+            "https://c.example.com/3 https://anthropic.com/news/claude-opus-4-6",
+        ),
+    ]
+    assert groups(cluster(items, orthogonal(3), CFG)) == {frozenset({"yt:1", "rss:1"}), frozenset({"x:2"})}
+
+
 # --- semantic merges with geometry-only vectors ------------------------------------------------
 
 
