@@ -162,11 +162,37 @@ def rank_week(
     return list(select(out.ranked, cfg.rank, out.vectors))
 
 
+TITLE_CHARS = 70  # what follows "digest WEEK: " in a subject line; inboxes show about this much
+
+
+def _short_name(story: RankedStory) -> str:
+    """What a story goes by: a paper's own name ("Kimi K2.5: Visual Agentic…" → "Kimi K2.5"), else its
+    headline, cut at a word."""
+    headline = " ".join(story.story.headline.split())
+    if story.story.lead.source == "arxiv":
+        name, sep, _ = headline.partition(": ")
+        if sep and len(name) <= 30 and len(name.split()) <= 4:
+            return name
+    if len(headline) <= 40:
+        return headline
+    return headline[:39].rsplit(" ", 1)[0].rstrip(" ,;:.-—") + "…"
+
+
 def issue_title(week: str, stories: Sequence[RankedStory]) -> str:
-    lead = stories[0].story.headline if stories else "a quiet week"
-    if len(lead) > 70:
-        lead = lead[:69].rstrip() + "…"
-    return f"digest {week}: {lead}"
+    """ "digest 2026-W06: CPMobius, Kimi K2.5, MAS-ProVe and 7 more": the top stories by name, as many as
+    fit in `TITLE_CHARS`, so the subject line says what is inside."""
+    if not stories:
+        return f"digest {week}: a quiet week"
+    names = [_short_name(s) for s in stories]
+    shown = 1
+    for k in range(2, len(names) + 1):
+        more = len(names) - k
+        text = ", ".join(names[:k]) + (f" and {more} more" if more else "")
+        if len(text) > TITLE_CHARS:
+            break
+        shown = k
+    more = len(names) - shown
+    return f"digest {week}: " + ", ".join(names[:shown]) + (f" and {more} more" if more else "")
 
 
 def build(cfg: Config, store: SQLiteStore, week: str | None = None, log: Log = _quiet) -> Built:

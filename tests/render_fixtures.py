@@ -223,7 +223,7 @@ def sample_health() -> tuple[SourceResult, ...]:
 
 
 def _title(week: str, lead: str) -> str:
-    """Like the pipeline's issue_title: the lead headline, cut at 70 characters."""
+    """A fixed title for fixture issues (the lead headline, cut at 70 characters); rendering takes any."""
     return f"digest {week}: " + (lead if len(lead) <= 70 else lead[:69].rstrip() + "…")
 
 

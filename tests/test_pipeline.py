@@ -142,3 +142,28 @@ def test_feedback_mute_takes_effect_on_the_next_build(first_run: Path, tmp_path:
     after = json.loads((tmp_path / "archive" / "2026-W06" / "issue.json").read_text())
     assert top["id"] not in [s["story"]["id"] for s in after["stories"]]
     assert len(after["stories"]) == 10
+
+
+def test_the_issue_title_names_the_top_stories_that_fit_a_subject_line() -> None:
+    import dataclasses
+
+    from render_fixtures import BUILT, sample_stories
+
+    from digest.models import Item, Story
+    from digest.pipeline import TITLE_CHARS, issue_title
+
+    def paper(title: str) -> Any:
+        lead = Item(key=title, source="arxiv", url="", title=title, text="", published=BUILT)
+        return dataclasses.replace(
+            sample_stories()[0], story=Story(id=title, items=(lead,), lead=lead, headline=title)
+        )
+
+    names = ["Kimi K2.5: Visual Agentic Intelligence", "MAS-ProVe: Understanding Process Verification"]
+    papers = [paper(t) for t in names] + list(sample_stories())
+    title = issue_title("2026-W06", papers)
+    assert title.startswith("digest 2026-W06: Kimi K2.5, MAS-ProVe, ")  # a paper goes by its own name
+    assert re.search(r" and \d+ more$", title)
+    assert len(title) - len("digest 2026-W06: ") <= TITLE_CHARS
+    one = issue_title("2026-W06", papers[2:3])
+    assert one == f"digest 2026-W06: {papers[2].story.headline[:39].rsplit(' ', 1)[0]}…"  # cut at a word
+    assert issue_title("2026-W06", []) == "digest 2026-W06: a quiet week"
