@@ -40,11 +40,16 @@ class Item:
     feed: str = ""  # subreddit, feed name or arXiv primary category: where in the source it came from
     comment: str = ""  # arXiv comment field ("Accepted at ICLR 2026", "code: github.com/…")
     updated: datetime | None = None  # source-side update time (arXiv new version, edited post)
+    # When `metrics` were last read (the store's latest fetch of the item); None when unknown, as for
+    # item files. Not part of an item's identity or of its serialised form.
+    seen: datetime | None = field(default=None, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "published", utc(self.published))
         if self.updated is not None:
             object.__setattr__(self, "updated", utc(self.updated))
+        if self.seen is not None:
+            object.__setattr__(self, "seen", utc(self.seen))
 
     @property
     def content_hash(self) -> str:

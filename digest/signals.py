@@ -13,7 +13,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -27,6 +27,9 @@ _ANY_METRIC = ("points", "score", "upvotes", "likes", "reactions")
 _MIN_GROUP = 5  # fewer scored items in a feed than this: compare within the whole source
 _SETTLE_H = 8.0  # hours in which a post collects about 63% of its votes (age_factor)
 _MAX_BOOST = 4.0  # a new post's score counts at most this many times over
+# An item read within this long of going up was read live (a daily or weekly collect); read later, its
+# read time says nothing about when its score was counted (a replayed world, an imported file).
+_LIVE = timedelta(days=10)
 NOVELTY_FLOOR = 0.55  # cosine to a sent story's title below which it is the same topic, not the same story
 
 _WIP = re.compile(r"\b(work in progress|in progress|technical report|tech(?:nical)? report|preprint)\b", re.I)
@@ -104,18 +107,20 @@ def engagement(stories: Sequence[Story]) -> list[tuple[float, str]]:
     A story with no scored item gets the neutral 0.5 and no reason: "score unknown" is normal (public
     Reddit RSS, blogs) and must not read as "nobody cared".
     """
-    # Each source's scores were read when its newest scored post went up, as best the items tell (a
-    # feed fetched at the end of the week has posts up to that moment); the wall clock would make every
-    # post of a replayed or re-built week look months old.
+    # A score's age is its item's age when the store last read it (`Item.seen`). Without that, or when
+    # it was read long after the week (a replayed world, an imported file), the best guess is that each
+    # source was read when its newest scored post went up: the wall clock would make every post of a
+    # replayed or re-built week look months old.
     posts = [(item, v) for story in stories for item in story.items if (v := _metric(item)) is not None]
-    seen: dict[str, datetime] = {}
+    newest: dict[str, datetime] = {}
     for item, _ in posts:
-        seen[item.source] = max(item.published, seen.get(item.source, item.published))
+        newest[item.source] = max(item.published, newest.get(item.source, item.published))
     scored: dict[str, tuple[float, float]] = {}  # item key → (score as read, score for its age)
     by_source: dict[str, list[tuple[float, float]]] = defaultdict(list)
     by_feed: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     for item, v in posts:
-        age_h = (seen[item.source] - item.published).total_seconds() / 3600
+        read = item.seen if item.seen and item.seen - item.published <= _LIVE else newest[item.source]
+        age_h = (read - item.published).total_seconds() / 3600
         scored[item.key] = (v, v * age_factor(age_h))
         by_source[item.source].append(scored[item.key])
         by_feed[(item.source, item.feed)].append(scored[item.key])

@@ -131,13 +131,15 @@ class SQLiteStore:
             if cur.rowcount:
                 new += 1
                 continue
-            db.execute(
+            cur = db.execute(
                 """UPDATE items SET source=?, url=?, title=?, text=?, published=?, updated=?, authors=?,
                 categories=?, metrics=?, links=?, feed=?, comment=?, content_hash=?, last_seen=?
                 WHERE key=? AND (content_hash != ? OR metrics != ? OR links != ? OR url != ? OR
                 categories != ? OR comment != ? OR updated IS NOT ? OR published != ? OR feed != ?)""",
                 (*row[1:14], now, it.key, *(row[i] for i in (13, 9, 10, 2, 8, 12, 6, 5, 11))),
             )
+            if not cur.rowcount:  # unchanged, but read again now: its metrics hold at this later time
+                db.execute("UPDATE items SET last_seen=? WHERE key=?", (now, it.key))
         return new
 
     @staticmethod
@@ -156,11 +158,12 @@ class SQLiteStore:
             links=tuple(json.loads(r[10])),
             feed=r[11],
             comment=r[12],
+            seen=datetime.fromisoformat(r[13]),
         )
 
     _ITEM_COLS = (
         "key, source, url, title, text, published, updated, authors, categories, metrics, links, "
-        "feed, comment"
+        "feed, comment, last_seen"
     )
 
     def items_between(self, start: datetime, end: datetime, source: str | None = None) -> list[Item]:

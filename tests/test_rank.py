@@ -79,6 +79,28 @@ def test_a_new_post_is_judged_for_its_age() -> None:
     assert age_factor(96.0) == pytest.approx(1.0, abs=1e-4)
 
 
+def test_a_score_is_aged_to_when_the_store_last_read_it() -> None:
+    """Monday's run reads the week's newest post 3 hours after it went up. Aged to the newest post
+    (age 0), its 300 points would count 4 times over and beat settled posts of 1,000 and 1,100; aged to
+    its read time they count about 3.2 times (≈ 960) and stay below. An item read long after the week
+    (a replayed world) falls back to the newest-post guess."""
+    fetch = T0 + timedelta(days=6, hours=3)
+    settled = [
+        item(f"hn:{p}", "x", source="hn", feed="HN", metrics={"points": p}, day=2, seen=fetch)
+        for p in (50, 60, 70, 80, 1000, 1100)
+    ]
+    fresh = item("hn:new", "x", source="hn", feed="HN", metrics={"points": 300}, day=6, seen=fetch)
+    got = engagement([story(x) for x in (*settled, fresh)])
+    assert got[6][0] < got[4][0]  # 300 × 3.2 < 1,000
+    assert 300 * age_factor(3.0) < 1000 < 300 * age_factor(0.0)
+    months = fetch + timedelta(days=200)
+    replayed = [replace(x, seen=months) for x in (*settled, fresh)]
+    again = engagement([story(x) for x in replayed])
+    assert again[6][0] > again[5][0]  # read months later: aged to the newest post, 1,200 beats 1,100
+    unknown = engagement([story(replace(x, seen=None)) for x in (*settled, fresh)])
+    assert unknown == again  # an item file has no read time: the same guess
+
+
 def test_reasons_are_itemised_and_components_sum_to_the_score() -> None:
     s = [
         story(item("rss:a", "agent agent news", day=6)),

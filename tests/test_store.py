@@ -45,6 +45,21 @@ def test_upsert_is_idempotent_and_updates_new_versions(store: SQLiteStore) -> No
     assert dict(got.metrics) == {"score": 3.0} and got.published == T0
 
 
+def test_an_item_read_again_unchanged_records_when_it_was_read(store: SQLiteStore) -> None:
+    """The read time (`Item.seen`) dates an item's metrics: a later fetch with the same score still
+    moves it, because the score then held for longer."""
+    store.upsert_items([item("hn:1", source="hn", metrics={"points": 10})])
+    first = store.items_by_keys(["hn:1"])["hn:1"].seen
+    assert first is not None and abs((datetime.now(timezone.utc) - first).total_seconds()) < 60
+    with store._tx() as db:  # age the stored read time, as if fetched yesterday
+        db.execute(
+            "UPDATE items SET last_seen = ? WHERE key = 'hn:1'", ((first - timedelta(days=1)).isoformat(),)
+        )
+    store.upsert_items([item("hn:1", source="hn", metrics={"points": 10})])  # same score, read today
+    again = store.items_by_keys(["hn:1"])["hn:1"]
+    assert again.seen is not None and again.seen >= first and dict(again.metrics) == {"points": 10.0}
+
+
 def test_items_between_is_half_open_and_filters_by_source(store: SQLiteStore) -> None:
     store.upsert_items([
         item("arxiv:a", published=T0),
