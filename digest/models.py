@@ -18,6 +18,9 @@ def utc(dt: datetime) -> datetime:
     return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
+_CATEGORY_IS_FEED = frozenset({"reddit", "rss"})
+
+
 @dataclass(frozen=True)
 class Item:
     """One thing a source gave us: a paper, a post, a feed entry.
@@ -113,8 +116,10 @@ class Item:
         categories = tuple(str(c) for c in cats) if isinstance(cats, list) else (str(cats),)
         source = str(line.get("source") or "unknown")
         feed = str(line.get("feed") or line.get("publisher") or "")
-        if not feed and source != "arxiv" and categories:
-            # FORMATS.md: a post's categories hold its subreddit or feed name ("r/" is not part of it)
+        if not feed and source in _CATEGORY_IS_FEED and categories:
+            # FORMATS.md: a Reddit post's categories hold its subreddit, a feed entry's its feed name
+            # ("r/" is not part of it). Elsewhere a category may be a topic shared by many accounts
+            # (a YouTube category, an X list): their channel stays the author.
             feed = categories[0].strip().removeprefix("r/")
         return cls(
             key=ident,

@@ -187,3 +187,7 @@ def test_item_lines_name_a_posts_channel_by_its_categories() -> None:
     assert line("reddit:3", "reddit", ["LocalLLaMA"], "u3", feed="OpenAI").feed == "OpenAI"  # explicit wins
     paper = line("arxiv:2602.01234", "arxiv", ["cs.CL", "cs.LG"], "A. Author")
     assert paper.feed == "" and paper.categories == ("cs.CL", "cs.LG") and channel(paper) == "arxiv"
+    # A video's category ("Science & Technology") is shared by every channel: the channel is its author.
+    v1 = line("youtube:1", "youtube", ["Science & Technology"], "AI Explained")
+    v2 = line("youtube:2", "youtube", ["Science & Technology"], "Fireship")
+    assert v1.feed == "" and channel(v1) != channel(v2)
