@@ -15,7 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from digest.models import Item
-from digest.urls import arxiv_ids, canonical_url, dois
+from digest.urls import arxiv_ids, canonical_url, dois, is_promo_link
 
 LEAD_CHARS = 240
 
@@ -115,32 +115,12 @@ def _identity(item: Item) -> tuple[set[str], set[str]]:
     urls = list(item.links) + _URL_IN_TEXT.findall(body)
     for u in urls:
         k = _url_key(u)
-        if not k or _promo(k):
+        if not k or is_promo_link(k.removeprefix("u:")):
             continue
         refs.add(k)
         refs |= {"a:" + x for x in arxiv_ids(u)} | {"d:" + x for x in dois(u)}
     refs |= {"a:" + x for x in arxiv_ids(body)} | {"d:" + x for x in dois(body)}
     return ids, refs - ids
-
-
-# Links a creator puts under every post or video (profiles, tips, chat invites, link-in-bio pages):
-# never a story, so they neither join items nor make a video description look like a roundup.
-_PROMO_HOSTS = _wordset(
-    """patreon.com ko-fi.com buymeacoffee.com discord.gg discord.com linktr.ee beacons.ai instagram.com
-    tiktok.com facebook.com linkedin.com twitch.tv threads.net t.me gumroad.com calendly.com skool.com
-    amzn.to bit.ly"""
-)
-_PROFILE = re.compile(
-    r"^https://(?:(?:x\.com|github\.com|huggingface\.co|bsky\.app/profile)/[^/]+"
-    r"|youtube\.com/(?:@[^/]+|channel/[^/]+|c/[^/]+|user/[^/]+)(?:/\w+)?"
-    r"|github\.com/sponsors/[^/]+)$"
-)
-
-
-def _promo(key: str) -> bool:
-    """Whether a canonical-URL key ("u:https://…") is a creator's profile or promo link."""
-    url = key.removeprefix("u:")
-    return (urlsplit(url).hostname or "") in _PROMO_HOSTS or bool(_PROFILE.match(url))
 
 
 def _text(item: Item) -> str:

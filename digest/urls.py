@@ -134,6 +134,25 @@ def _repo_path(host: str, path: str) -> str:
     return m.group(1) if m else path
 
 
+# Links a creator puts under every post or video (profiles, tips, chat invites, link-in-bio pages):
+# never a story, so they neither join items nor make a video description look like a roundup.
+_PROMO_HOSTS = frozenset(
+    """patreon.com ko-fi.com buymeacoffee.com discord.gg discord.com linktr.ee beacons.ai instagram.com
+    tiktok.com facebook.com linkedin.com twitch.tv threads.net t.me gumroad.com calendly.com skool.com
+    amzn.to bit.ly""".split()  # noqa: SIM905 - a word list reads better than 19 quoted strings
+)
+_PROFILE = re.compile(
+    r"^https://(?:(?:x\.com|github\.com|huggingface\.co|bsky\.app/profile)/[^/]+"
+    r"|youtube\.com/(?:@[^/]+|channel/[^/]+|c/[^/]+|user/[^/]+)(?:/\w+)?"
+    r"|github\.com/sponsors/[^/]+)$"
+)
+
+
+def is_promo_link(url: str) -> bool:
+    """Whether a canonical URL (`canonical_url`) is a creator's profile or promo link."""
+    return (urlsplit(url).hostname or "") in _PROMO_HOSTS or bool(_PROFILE.match(url))
+
+
 def _is_tracking(key: str) -> bool:
     k = key.lower()
     return k in _TRACKING_KEYS or k.startswith(_TRACKING_PREFIXES)

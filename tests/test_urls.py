@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.urls import arxiv_ids, canonical_url, dois
+from digest.urls import arxiv_ids, canonical_url, dois, is_promo_link
 
 
 @pytest.mark.parametrize(
@@ -109,3 +109,22 @@ def test_dois_are_found_lower_cased_and_trimmed() -> None:
     text = "Paper (doi: 10.1145/3442188.3445922). Also https://doi.org/10.1038/S41586-021-03819-2."
     assert dois(text) == {"10.1145/3442188.3445922", "10.1038/s41586-021-03819-2"}
     assert dois("no doi here, 10.12 is a number") == set()
+
+
+@pytest.mark.parametrize(
+    ("url", "promo"),
+    [
+        ("https://www.patreon.com/someone", True),
+        ("https://x.com/sama", True),
+        ("https://x.com/sama/status/123", False),  # a post is content
+        ("https://github.com/karpathy", True),
+        ("https://github.com/karpathy/nanochat", False),  # a repository is content
+        ("https://www.youtube.com/@someone/videos", True),
+        ("https://www.youtube.com/watch?v=abc", False),
+        ("https://huggingface.co/Qwen", True),
+        ("https://huggingface.co/Qwen/Qwen3-Coder-Next", False),
+        ("https://www.anthropic.com/news/claude-opus-4-6", False),
+    ],
+)
+def test_is_promo_link_knows_profiles_and_tip_jars_from_content(url: str, promo: bool) -> None:
+    assert is_promo_link(canonical_url(url)) is promo
