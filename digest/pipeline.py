@@ -173,26 +173,26 @@ def _short_name(story: RankedStory) -> str:
         name, sep, _ = headline.partition(": ")
         if sep and len(name) <= 30 and len(name.split()) <= 4:
             return name
-    if len(headline) <= 40:
-        return headline
-    return headline[:39].rsplit(" ", 1)[0].rstrip(" ,;:.-—") + "…"
+    from digest.render import truncate
+
+    return headline if len(headline) <= 40 else truncate(headline, 39)  # 40 with the ellipsis
 
 
 def issue_title(week: str, stories: Sequence[RankedStory]) -> str:
     """ "digest 2026-W06: CPMobius, Kimi K2.5, MAS-ProVe and 7 more": the top stories by name, as many as
-    fit in `TITLE_CHARS`, so the subject line says what is inside."""
+    fit in `TITLE_CHARS` (always one), so the subject line says what is inside."""
     if not stories:
         return f"digest {week}: a quiet week"
     names = [_short_name(s) for s in stories]
-    shown = 1
-    for k in range(2, len(names) + 1):
+
+    def listing(k: int) -> str:
         more = len(names) - k
-        text = ", ".join(names[:k]) + (f" and {more} more" if more else "")
-        if len(text) > TITLE_CHARS:
-            break
-        shown = k
-    more = len(names) - shown
-    return f"digest {week}: " + ", ".join(names[:shown]) + (f" and {more} more" if more else "")
+        return ", ".join(names[:k]) + (f" and {more} more" if more else "")
+
+    shown = 1
+    while shown < len(names) and len(listing(shown + 1)) <= TITLE_CHARS:
+        shown += 1
+    return f"digest {week}: {listing(shown)}"
 
 
 def build(cfg: Config, store: SQLiteStore, week: str | None = None, log: Log = _quiet) -> Built:
