@@ -10,8 +10,8 @@ from digest.summarize import boilerplate, plain_text, summarize, summarize_story
 T0 = datetime(2026, 2, 2, tzinfo=timezone.utc)
 
 
-def _item(title: str, text: str) -> Item:
-    return Item(key="k", source="rss", url="", title=title, text=text, published=T0)
+def _item(title: str, text: str, key: str = "k", source: str = "rss", url: str = "") -> Item:
+    return Item(key=key, source=source, url=url, title=title, text=text, published=T0)
 
 
 def test_html_and_markdown_are_stripped() -> None:
@@ -48,18 +48,17 @@ def test_abbreviations_do_not_end_a_sentence() -> None:
 
 
 def test_a_bare_lead_borrows_the_summary_of_a_member_with_a_body() -> None:
-    hn = Item(key="hn:1", source="hn", url="", title="Claude Opus 4.6", text="", published=T0)
-    post = Item(
+    hn = _item("Claude Opus 4.6", "", key="hn:1", source="hn")
+    post = _item(
+        "Introducing Claude Opus 4.6",
+        "Our smartest model got an upgrade. It plans more carefully.",
         key="reddit:1",
         source="reddit",
         url="https://www.reddit.com/r/ClaudeAI/comments/1/",
-        title="Introducing Claude Opus 4.6",
-        text="Our smartest model got an upgrade. It plans more carefully.",
-        published=T0,
     )
     launch = Story(id="s", items=(hn, post), lead=hn, headline=hn.title)
     assert summarize_story(launch) == "Our smartest model got an upgrade. It plans more carefully."
-    paper = Item(key="arxiv:1", source="arxiv", url="", title="P", text="The paper's abstract.", published=T0)
+    paper = _item("P", "The paper's abstract.", key="arxiv:1", source="arxiv")
     with_paper = Story(id="p", items=(post, paper), lead=paper, headline="P")
     assert summarize_story(with_paper) == "The paper's abstract."  # a lead with a body keeps its own
     alone = Story(id="a", items=(hn,), lead=hn, headline=hn.title)
@@ -67,31 +66,26 @@ def test_a_bare_lead_borrows_the_summary_of_a_member_with_a_body() -> None:
 
 
 def test_a_reaction_thread_does_not_lend_its_body_to_a_bare_launch_link() -> None:
-    hn = Item(key="hn:2", source="hn", url="", title="Qwen3-Coder-Next", text="", published=T0)
-    numbers = Item(
+    hn = _item("Qwen3-Coder-Next", "", key="hn:2", source="hn")
+    numbers = _item(
+        "Qwen3-Coder-Next on RTX 5060 Ti 16 GB - Some numbers",
+        "About 2 weeks ago I posted about another model here www.reddit.com/r/LocalLLaMA/comments/1/.",
         key="reddit:2",
         source="reddit",
         url="https://www.reddit.com/r/LocalLLaMA/comments/2/",
-        title="Qwen3-Coder-Next on RTX 5060 Ti 16 GB - Some numbers",
-        text="About 2 weeks ago I posted about another model here www.reddit.com/r/LocalLLaMA/comments/1/.",
-        published=T0,
     )
-    release = Item(
+    release = _item(
+        "",
+        "Qwen3-Coder-Next is out. An 80B MoE with 3B active parameters for coding agents.",
         key="x:1",
         source="x",
-        url="",
-        title="",
-        text="Qwen3-Coder-Next is out. An 80B MoE with 3B active parameters for coding agents.",
-        published=T0,
     )
-    poor = Item(
+    poor = _item(
+        "Qwen3 Coder Next poor performance on r9700s",
+        "With ROCm 7.2 backend PP512 is only 53.",
         key="reddit:3",
         source="reddit",
-        url="",
-        title="Qwen3 Coder Next poor performance on r9700s",  # half its words are the headline's
-        text="With ROCm 7.2 backend PP512 is only 53.",
-        published=T0,
-    )
+    )  # half its words are the headline's
     reactions = Story(id="q", items=(hn, numbers, poor), lead=hn, headline=hn.title)
     assert summarize_story(reactions) == hn.title
     both = Story(id="q", items=(hn, numbers, release), lead=hn, headline=hn.title)
