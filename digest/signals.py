@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
@@ -75,10 +76,10 @@ def _metric(item: Item) -> float | None:
     return None
 
 
-def _percentile(value: float, values: Sequence[float]) -> float:
-    below = sum(v < value for v in values)
-    ties = sum(v == value for v in values)
-    return (below + 0.5 * ties) / len(values)
+def _percentile(value: float, ordered: Sequence[float]) -> float:
+    """Share of `ordered` (sorted ascending) below `value`, ties counting half."""
+    below, upto = bisect_left(ordered, value), bisect_right(ordered, value)
+    return (below + 0.5 * (upto - below)) / len(ordered)
 
 
 def _group_label(item: Item, by_feed: bool) -> str:
@@ -116,14 +117,17 @@ def engagement(stories: Sequence[Story]) -> list[tuple[float, str]]:
     for item, _ in posts:
         newest[item.source] = max(item.published, newest.get(item.source, item.published))
     scored: dict[str, tuple[float, float]] = {}  # item key → (score as read, score for its age)
-    by_source: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    by_feed: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    # (source, feed) → item keys; (source, None) is the whole source, apart from a feed named "".
+    members: dict[tuple[str, str | None], list[str]] = defaultdict(list)
     for item, v in posts:
         read = item.seen if item.seen and item.seen - item.published <= _LIVE else newest[item.source]
         age_h = (read - item.published).total_seconds() / 3600
         scored[item.key] = (v, v * age_factor(age_h))
-        by_source[item.source].append(scored[item.key])
-        by_feed[(item.source, item.feed)].append(scored[item.key])
+        members[(item.source, None)].append(item.key)
+        members[(item.source, item.feed)].append(item.key)
+    # Each group's scores sorted once, as read and for their age: a percentile is then two bisections.
+    raw_sorted = {g: sorted(scored[k][0] for k in keys) for g, keys in members.items()}
+    aged_sorted = {g: sorted(scored[k][1] for k in keys) for g, keys in members.items()}
     out: list[tuple[float, str]] = []
     for story in stories:
         best, reason = -1.0, ""
@@ -131,20 +135,19 @@ def engagement(stories: Sequence[Story]) -> list[tuple[float, str]]:
             if item.key not in scored:
                 continue
             raw, v = scored[item.key]
-            group = by_feed[(item.source, item.feed)]
-            use_feed = len(group) >= _MIN_GROUP
-            if not use_feed and len(by_source[item.source]) < _MIN_GROUP:
+            use_feed = len(members[(item.source, item.feed)]) >= _MIN_GROUP
+            if not use_feed and len(members[(item.source, None)]) < _MIN_GROUP:
                 # Too few to rank against: say the number, keep the value neutral.
                 if best < 0 and not reason:
                     name = _METRIC.get(item.source) or next(k for k in _ANY_METRIC if k in item.metrics)
                     reason = f"{raw:g} {name} on {_group_label(item, True)}"
                 continue
-            among = group if use_feed else by_source[item.source]
-            pct = _percentile(v, [a for _, a in among])
+            group = (item.source, item.feed if use_feed else None)
+            pct = _percentile(v, aged_sorted[group])
             if pct > best:
                 best = pct
                 reason = f"{_group_label(item, use_feed)} {_ordinal(round(pct * 100))} percentile"
-                if pct - _percentile(raw, [r for r, _ in among]) >= 0.1:  # its age moved it up: say so
+                if pct - _percentile(raw, raw_sorted[group]) >= 0.1:  # its age moved it up: say so
                     reason += f" for its age ({raw:g} {_METRIC.get(item.source, 'votes')} while new)"
         out.append((best, reason) if best >= 0 else (NEUTRAL, reason))
     return out
