@@ -131,15 +131,13 @@ class SQLiteStore:
             if cur.rowcount:
                 new += 1
                 continue
-            cur = db.execute(
+            # A re-read replaces what the source says now, and last_seen dates its metrics.
+            db.execute(
                 """UPDATE items SET source=?, url=?, title=?, text=?, published=?, updated=?, authors=?,
                 categories=?, metrics=?, links=?, feed=?, comment=?, content_hash=?, last_seen=?
-                WHERE key=? AND (content_hash != ? OR metrics != ? OR links != ? OR url != ? OR
-                categories != ? OR comment != ? OR updated IS NOT ? OR published != ? OR feed != ?)""",
-                (*row[1:14], now, it.key, *(row[i] for i in (13, 9, 10, 2, 8, 12, 6, 5, 11))),
+                WHERE key=?""",
+                (*row[1:14], now, it.key),
             )
-            if not cur.rowcount:  # unchanged, but read again now: its metrics hold at this later time
-                db.execute("UPDATE items SET last_seen=? WHERE key=?", (now, it.key))
         return new
 
     @staticmethod

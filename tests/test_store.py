@@ -45,6 +45,13 @@ def test_upsert_is_idempotent_and_updates_new_versions(store: SQLiteStore) -> No
     assert dict(got.metrics) == {"score": 3.0} and got.published == T0
 
 
+def test_a_reread_that_changes_only_the_authors_is_stored(store: SQLiteStore) -> None:
+    """Team size and liked authors rank a paper: a re-read's author list replaces the stored one."""
+    store.upsert_items([item("arxiv:1", authors=("A. One",))])
+    store.upsert_items([item("arxiv:1", authors=("A. One", "B. Two"))])
+    assert store.items_by_keys(["arxiv:1"])["arxiv:1"].authors == ("A. One", "B. Two")
+
+
 def test_an_item_read_again_unchanged_records_when_it_was_read(store: SQLiteStore) -> None:
     """The read time (`Item.seen`) dates an item's metrics: a later fetch with the same score still
     moves it, because the score then held for longer."""
