@@ -52,7 +52,21 @@ _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_", "at_", "__twitter", "oly_")
 # Hosts whose identity is in the query: only these keys survive there.
 _QUERY_IDENTITY = {"youtube.com": ("v", "list"), "news.ycombinator.com": ("id",)}
 _MOBILE_PREFIXES = ("www.", "m.", "mobile.", "amp.", "old.", "new.", "np.")
-_HOST_ALIASES = {"twitter.com": "x.com", "youtu.be": "youtube.com", "export.arxiv.org": "arxiv.org"}
+_HOST_ALIASES = {
+    "twitter.com": "x.com",
+    # Embed-fixing mirrors and read-only front ends of X: the same post under another host.
+    "fxtwitter.com": "x.com",
+    "vxtwitter.com": "x.com",
+    "fixupx.com": "x.com",
+    "fixvx.com": "x.com",
+    "xcancel.com": "x.com",
+    "nitter.net": "x.com",
+    "nitter.poast.org": "x.com",
+    "youtu.be": "youtube.com",
+    "youtube-nocookie.com": "youtube.com",
+    "redd.it": "reddit.com",
+    "export.arxiv.org": "arxiv.org",
+}
 
 
 def _host(netloc: str) -> str:
@@ -94,17 +108,16 @@ def canonical_url(url: str) -> str:
             host, path = _host(m.group(1)), m.group(2) or ""
     path = re.sub(r"/amp(?:\.html)?/?$", "", path)
     path = re.sub(r"\.amp(\.html?)$", r"\1", path)
-    if host == "youtube.com" and parts.netloc.lower().endswith("youtu.be") and path.strip("/"):
-        query = urlencode([("v", path.strip("/"))])
-        path = "/watch"
-    else:
-        only = _QUERY_IDENTITY.get(host)
-        pairs = [
-            (k, v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-            if (k in only if only else not _is_tracking(k))
-        ]
-        query = urlencode(sorted(pairs))
+    only = _QUERY_IDENTITY.get(host)
+    pairs = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if (k in only if only else not _is_tracking(k))
+    ]
+    query = urlencode(sorted(pairs))
+    post = _post_path(host, parts.netloc.lower(), path, dict(pairs))
+    if post:
+        return post
     if host == "arxiv.org":
         ids = arxiv_ids(host + path)
         if len(ids) == 1:
@@ -115,6 +128,41 @@ def canonical_url(url: str) -> str:
     if host in _REPO_HOSTS:
         path = _repo_path(host, path)
     return urlunsplit(("https", host, path, query, ""))
+
+
+# Posts whose id is the whole identity: the user name, subreddit, slug, playlist or player around it
+# are decoration that differs between two links to the same post.
+_X_POST = re.compile(r"^/(?:i/web|i|[^/]+)/status(?:es)?/(\d+)")
+_REDDIT_POST = re.compile(r"^/(?:r/[^/]+/)?comments/([a-z0-9]+)", re.I)
+_YOUTUBE_VIDEO = re.compile(r"^/(?:shorts|embed|live|v)/([\w-]{6,})")
+
+
+def _post_path(host: str, netloc: str, path: str, query: dict[str, str]) -> str:
+    """The one URL of an X post, Reddit thread or YouTube video, or "" for any other page.
+
+    X post: `x.com/i/status/ID` (X serves that for any user name). Reddit thread: `reddit.com/comments/ID`
+    (a comment permalink is part of its thread). YouTube video: `youtube.com/watch?v=ID`, from
+    youtu.be, shorts, embeds and live links, and without the playlist a link was played from.
+    """
+    m: re.Match[str] | None
+    if host == "x.com" and (m := _X_POST.match(path)):
+        return f"https://x.com/i/status/{m.group(1)}"
+    if host == "reddit.com":
+        if netloc.endswith("redd.it") and re.fullmatch(r"/[a-z0-9]+/?", path, re.I):
+            return f"https://reddit.com/comments/{path.strip('/').lower()}"
+        if m := _REDDIT_POST.match(path):
+            return f"https://reddit.com/comments/{m.group(1).lower()}"
+    if host == "youtube.com":
+        video = ""
+        if netloc.endswith("youtu.be") and re.fullmatch(r"/[\w-]{6,}/?", path):
+            video = path.strip("/")
+        elif m := _YOUTUBE_VIDEO.match(path):
+            video = m.group(1)
+        elif path.rstrip("/") == "/watch":
+            video = query.get("v", "")
+        if video:
+            return "https://youtube.com/watch?" + urlencode([("v", video)])
+    return ""
 
 
 # Code and model hosts: a repository's front page has several spellings ("/tree/main", "/blob/main/
@@ -144,6 +192,7 @@ _PROMO_HOSTS = frozenset(
 _PROFILE = re.compile(
     r"^https://(?:(?:x\.com|github\.com|huggingface\.co|bsky\.app/profile)/[^/]+"
     r"|youtube\.com/(?:@[^/]+|channel/[^/]+|c/[^/]+|user/[^/]+)(?:/\w+)?"
+    r"|reddit\.com/(?:r|u|user)/[^/]+"
     r"|github\.com/sponsors/[^/]+)$"
 )
 

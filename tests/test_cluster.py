@@ -37,6 +37,25 @@ def test_same_canonical_url_and_links_join_without_any_similarity() -> None:
     assert groups(stories) == {frozenset({"hn:1", "rss:1", "x:1"}), frozenset({"hn:2"})}
 
 
+def test_links_to_one_post_join_however_the_post_is_spelled() -> None:
+    """An X post, a Reddit thread and a video, each linked under another spelling than its own URL."""
+    items = [
+        item("x:19", "", "x", "AnthropicAI", text="Opus 4.6 is here", url="https://x.com/AnthropicAI/status/19"),
+        item("x:20", "", "x", "someone", text="huge", links=("https://fxtwitter.com/anthropicai/status/19/photo/1",)),
+        item("reddit:1qws1kc", "Introducing Claude Opus 4.6", feed="ClaudeAI",
+             url="https://www.reddit.com/r/ClaudeAI/comments/1qws1kc/introducing_claude_opus_46/"),
+        item("hn:1", "Discussion", "hn", url="https://redd.it/1qws1kc"),
+        item("yt:1", "Opus 4.6 tested", "youtube", "creator", url="https://www.youtube.com/watch?v=dQw4w9WgXcQ"),
+        item("x:21", "", "x", "fan", text="watch", links=("https://youtube.com/shorts/dQw4w9WgXcQ?si=a",)),
+    ]  # fmt: skip
+    stories = cluster(items, orthogonal(6), CFG)
+    assert groups(stories) == {
+        frozenset({"x:19", "x:20"}),
+        frozenset({"reddit:1qws1kc", "hn:1"}),
+        frozenset({"yt:1", "x:21"}),
+    }
+
+
 def test_arxiv_id_and_doi_in_any_form_join() -> None:
     items = [
         item("arxiv:2602.01234", "A paper", "arxiv", "cs.LG", url="https://arxiv.org/abs/2602.01234v1"),

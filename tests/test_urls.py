@@ -42,6 +42,21 @@ from digest.urls import arxiv_ids, canonical_url, dois, is_promo_link
             "https://huggingface.co/Qwen/Qwen3-Coder-Next/tree/main",
             "https://huggingface.co/Qwen/Qwen3-Coder-Next",
         ),
+        # A post's id is its identity: user name (any case), mirrors and photo suffixes are decoration.
+        ("https://x.com/AnthropicAI/status/19/photo/1", "https://twitter.com/anthropicai/status/19?s=46"),
+        ("https://fxtwitter.com/AnthropicAI/status/19", "https://x.com/i/web/status/19"),
+        ("https://nitter.net/someone/status/19", "https://x.com/AnthropicAI/status/19"),
+        ("https://redd.it/1qws1kc", "https://www.reddit.com/r/ClaudeAI/comments/1qws1kc/introducing_claude/"),
+        (
+            "https://www.reddit.com/r/claudeai/comments/1qws1kc/",
+            "https://old.reddit.com/r/ClaudeAI/comments/1qws1kc/introducing_claude/o3x9k2a/",  # a comment
+        ),
+        ("https://youtube.com/shorts/dQw4w9WgXcQ", "https://youtu.be/dQw4w9WgXcQ?t=42"),
+        ("https://www.youtube.com/live/dQw4w9WgXcQ?si=a", "https://www.youtube.com/embed/dQw4w9WgXcQ"),
+        (
+            "https://www.youtube.com/watch?v=dQw4w9WgXcQ&list=PL1&index=3",
+            "https://m.youtube.com/watch?v=dQw4w9WgXcQ",
+        ),
     ],
 )
 def test_canonical_url_makes_variants_equal(a: str, b: str) -> None:
@@ -62,6 +77,9 @@ def test_canonical_url_makes_variants_equal(a: str, b: str) -> None:
             "https://github.com/foo/bar/blob/main/src/app.py",
         ),
         ("https://huggingface.co/Qwen/Qwen3-Coder-Next", "https://huggingface.co/Qwen/Qwen3-Coder-Next-GGUF"),
+        ("https://x.com/AnthropicAI/status/19", "https://x.com/AnthropicAI/status/20"),
+        ("https://www.reddit.com/r/a/comments/abc1/x/", "https://www.reddit.com/r/a/comments/abc2/x/"),
+        ("https://www.youtube.com/playlist?list=PL1", "https://www.youtube.com/playlist?list=PL2"),
     ],
 )
 def test_canonical_url_keeps_different_pages_apart(a: str, b: str) -> None:
@@ -124,6 +142,8 @@ def test_dois_are_found_lower_cased_and_trimmed() -> None:
         ("https://huggingface.co/Qwen", True),
         ("https://huggingface.co/Qwen/Qwen3-Coder-Next", False),
         ("https://www.anthropic.com/news/claude-opus-4-6", False),
+        ("https://www.reddit.com/r/LocalLLaMA/", True),  # a subreddit's front page is no story
+        ("https://redd.it/1qws1kc", False),
     ],
 )
 def test_is_promo_link_knows_profiles_and_tip_jars_from_content(url: str, promo: bool) -> None:
