@@ -14,11 +14,16 @@ import re
 from datetime import datetime, timezone
 from email.message import Message
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, urlsplit
 
 from digest.errors import InputError
+from digest.models import Item
 from digest.profile import Feedback
 from digest.urls import arxiv_ids, canonical_url
+
+if TYPE_CHECKING:
+    from digest.store import SQLiteStore
 
 KINDS = ("like", "dislike", "mute")
 _KEY = re.compile(r"^(arxiv|reddit|hn|rss|x|youtube|bsky|mastodon|liked|potw)(:\S.*)$", re.I)
@@ -64,6 +69,25 @@ def parse_target(s: str) -> str:
         if hn_id.isdigit():
             return f"hn:{hn_id}"
     return canonical_url(s) or s
+
+
+def find_target(store: SQLiteStore, target: str) -> list[Item]:
+    """Stored items a parsed target names: by key or URL as stored, else by canonical URL.
+
+    A stored URL keeps the spelling its source gave ("https://www.anthropic.com/news/…"), a target
+    is canonical ("https://anthropic.com/news/…"): the URL's last path segment or query value finds
+    candidates, and the canonical forms of their URL (first) or links decide.
+    """
+    found = store.find_items(target)
+    if found or not target.startswith("https://"):
+        return found
+    parts = urlsplit(target)
+    tail = parts.query.rpartition("=")[2] or parts.path.rstrip("/").rpartition("/")[2]
+    if len(tail) < 3:
+        return []
+    candidates = store.find_items(tail, fragment=True)
+    own = [i for i in candidates if canonical_url(i.url) == target]
+    return own or [i for i in candidates if any(canonical_url(u) == target for u in i.links)]
 
 
 def feedback_links(target: str, reply_to: str, week: str) -> dict[str, str]:

@@ -96,11 +96,11 @@ def _health(store: SQLiteStore, week: str, items: Sequence[Item]) -> tuple[Sourc
 
 
 def _liked_items(cfg: Config, store: SQLiteStore) -> list[Item]:
-    from digest.feedback import parse_target
+    from digest.feedback import find_target, parse_target
 
     liked: list[Item] = []
     for ref in cfg.profile.liked:
-        found = store.find_items(parse_target(ref))
+        found = find_target(store, parse_target(ref))
         liked.extend(found or [Item(key=ref, source="liked", url=ref, title=ref, text="", published=_EPOCH)])
     if cfg.profile.liked_file:
         liked.extend(read_items(str(cfg.resolve(cfg.profile.liked_file))))
@@ -126,6 +126,7 @@ def rank_week(
     missing. `times` (seconds per stage: embed, cluster, rank) is filled for the benchmark.
     """
     from digest.embed import CachedEmbedder, Embedder, load_embedder
+    from digest.feedback import find_target
     from digest.profile import Profile, build_profile
     from digest.rank import select
     from digest.static_embed import load_static_embedder
@@ -137,7 +138,7 @@ def rank_week(
     feedback = store.feedback()
     feedback_items = {}
     for fb in feedback:
-        found = store.find_items(fb.target)
+        found = find_target(store, fb.target)
         if found:
             feedback_items[fb.target] = found[0]
     liked = _liked_items(cfg, store)

@@ -143,21 +143,11 @@ class SQLiteStore:
     @staticmethod
     def _row_item(r: Sequence[Any]) -> Item:
         return Item(
-            key=r[0],
-            source=r[1],
-            url=r[2],
-            title=r[3],
-            text=r[4],
-            published=datetime.fromisoformat(r[5]),
-            updated=datetime.fromisoformat(r[6]) if r[6] else None,
-            authors=tuple(json.loads(r[7])),
-            categories=tuple(json.loads(r[8])),
-            metrics=json.loads(r[9]),
-            links=tuple(json.loads(r[10])),
-            feed=r[11],
-            comment=r[12],
-            seen=datetime.fromisoformat(r[13]),
-        )
+            key=r[0], source=r[1], url=r[2], title=r[3], text=r[4], published=datetime.fromisoformat(r[5]),
+            updated=datetime.fromisoformat(r[6]) if r[6] else None, authors=tuple(json.loads(r[7])),
+            categories=tuple(json.loads(r[8])), metrics=json.loads(r[9]), links=tuple(json.loads(r[10])),
+            feed=r[11], comment=r[12], seen=datetime.fromisoformat(r[13]),
+        )  # fmt: skip
 
     _ITEM_COLS = (
         "key, source, url, title, text, published, updated, authors, categories, metrics, links, "
@@ -184,13 +174,20 @@ class SQLiteStore:
                 out[r[0]] = self._row_item(r)
         return out
 
-    def find_items(self, needle: str) -> list[Item]:
-        """Items whose key or URL equals `needle`, or whose links contain it (for feedback targets)."""
-        rows = self._query(
-            f"SELECT {self._ITEM_COLS} FROM items WHERE key = ? OR url = ? OR links LIKE ? LIMIT 20",
-            (needle, needle, f'%"{needle}"%'),
+    def find_items(self, needle: str, fragment: bool = False) -> list[Item]:
+        """Items whose key or URL equals `needle`, or whose links contain it (for feedback targets).
+
+        With `fragment`, items whose URL or links merely contain `needle`: candidates to filter.
+        """
+        where = (
+            "url LIKE ? OR links LIKE ? LIMIT 200"
+            if fragment
+            else "key = ? OR url = ? OR links LIKE ? LIMIT 20"
         )
-        return [self._row_item(r) for r in rows]
+        args = (f"%{needle}%",) * 2 if fragment else (needle, needle, f'%"{needle}"%')
+        return [
+            self._row_item(r) for r in self._query(f"SELECT {self._ITEM_COLS} FROM items WHERE {where}", args)
+        ]
 
     def count_items(self) -> int:
         return int(self._query("SELECT COUNT(*) FROM items")[0][0])

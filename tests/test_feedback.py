@@ -11,7 +11,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 
 from digest.errors import InputError
-from digest.feedback import feedback_links, parse_target, read_mbox
+from digest.feedback import feedback_links, find_target, parse_target, read_mbox
+from digest.models import Item
+from digest.store import SQLiteStore
 
 
 @pytest.mark.parametrize(
@@ -30,6 +32,30 @@ from digest.feedback import feedback_links, parse_target, read_mbox
 )
 def test_parse_target(raw: str, want: str) -> None:
     assert parse_target(raw) == want
+
+
+def test_a_url_target_finds_the_stored_item_however_its_source_spelled_the_url(tmp_path: Path) -> None:
+    """A like of a blog post's URL names the post, not a placeholder titled with the URL; a post that
+    only links the page is found when nothing has it as its own URL."""
+    t = datetime(2026, 2, 5, tzinfo=timezone.utc)
+    blog = "https://www.anthropic.com/news/claude-opus-4-6"
+    with SQLiteStore(tmp_path / "d.db") as store:
+        store.upsert_items([
+            Item(key="rss:1", source="rss", url=blog, title="Claude Opus 4.6", text="", published=t),
+            Item(key="hn:1", source="hn", url="https://news.ycombinator.com/item?id=1", title="Opus", text="",
+                 published=t, links=(blog + "/", "https://github.com/QwenLM/Qwen3-Coder/tree/main")),
+            Item(key="x:1", source="x", url="https://twitter.com/AnthropicAI/status/2019474062436552",
+                 title="", text="Opus 4.6", published=t),
+        ])  # fmt: skip
+
+        def keys(raw: str) -> list[str]:
+            return [i.key for i in find_target(store, parse_target(raw))]
+
+        assert keys("anthropic.com/news/claude-opus-4-6?utm_source=x") == ["rss:1"]
+        assert keys("https://github.com/qwenlm/qwen3-coder") == ["hn:1"]
+        assert keys("https://x.com/anthropicai/status/2019474062436552/photo/1") == ["x:1"]
+        assert keys("https://anthropic.com/news/claude-sonnet-5") == []
+        assert keys("reddit:1qwgz6i") == []
 
 
 def _reply(link: str, when: str) -> EmailMessage:
