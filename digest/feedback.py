@@ -30,7 +30,7 @@ _KEY = re.compile(r"^(arxiv|reddit|hn|rss|x|youtube|bsky|mastodon|liked|potw)(:\
 _BARE_ARXIV = re.compile(r"^(?:arxiv:\s*)?(\d{4}\.\d{4,5})(?:v\d+)?$", re.I)
 _REDDIT_POST = re.compile(r"/comments/([a-z0-9]+)", re.I)
 _SUBJECT = re.compile(r"\bdigest(?:\s+feedback)?\s*:?\s+(like|dislike|mute)\s+(.+?)\s*$", re.I)
-_BODY = re.compile(r"^\s*(like|dislike|mute)\s+(\S.*?)\s*$", re.I | re.M)
+_BODY = re.compile(r"\s*(like|dislike|mute)\s+(\S.*?)\s*", re.I)  # one line of a reply's body
 
 
 def parse_target(s: str) -> str:
@@ -135,16 +135,27 @@ def _when(msg: Message) -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _judgement(msg: Message) -> tuple[str, str] | None:
+def _judgements(msg: Message) -> list[tuple[str, str]]:
+    """What a reply judges: its subject's judgement (a feedback link's reply), else its body's first lines.
+
+    A body is read from the top while its lines are judgements ("like arxiv:2602.02979", one per line):
+    a plain reply to an issue may quote the issue below without "> " marks, and a summary line that
+    begins "Like GPT-5, …" must not count as feedback.
+    """
     m = _SUBJECT.search(_header(msg, "Subject"))
-    if m is None:
-        # A client may drop the subject on reply; the body's first line says the same thing.
-        m = _BODY.search(_body(msg))
-    if m is None:
-        return None
-    kind, raw = m.group(1).lower(), m.group(2).strip()
-    target = raw.lower() if kind == "mute" and " " in raw else parse_target(raw)
-    return (kind, target) if target else None
+    found = [m] if m else []
+    if m is None:  # a client may drop the subject; the body's first lines say the same thing
+        for line in _body(msg).lstrip().splitlines():
+            if not (b := _BODY.fullmatch(line)):
+                break
+            found.append(b)
+    out: list[tuple[str, str]] = []
+    for m in found:
+        kind, raw = m.group(1).lower(), m.group(2).strip()
+        target = raw.lower() if kind == "mute" and " " in raw else parse_target(raw)
+        if target:
+            out.append((kind, target))
+    return out
 
 
 def read_mbox(path: str) -> list[Feedback]:
@@ -156,9 +167,7 @@ def read_mbox(path: str) -> list[Feedback]:
     out: list[Feedback] = []
     try:
         for msg in box:
-            got = _judgement(msg)
-            if got is not None:
-                out.append(Feedback(kind=got[0], target=got[1], at=_when(msg)))
+            out += [Feedback(kind=kind, target=target, at=_when(msg)) for kind, target in _judgements(msg)]
     except (OSError, UnicodeError) as e:
         raise InputError(f"{path}: cannot read mbox: {e}") from None
     finally:

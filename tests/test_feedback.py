@@ -112,6 +112,33 @@ def test_plain_mail_without_a_judgement_is_ignored(tmp_path: Path) -> None:
     assert read_mbox(str(path)) == []
 
 
+def test_a_plain_reply_judges_by_its_first_lines_not_by_the_quoted_issue(tmp_path: Path) -> None:
+    """Replying to the issue itself: judgement lines at the top count, one per line; the issue quoted
+    below without "> " marks (as some clients quote) does not, though a summary line starts "Like"."""
+    path = tmp_path / "m.mbox"
+    box = mailbox.mbox(str(path))
+    msg = EmailMessage()
+    msg["Subject"] = "Re: digest 2026-W06: CPMobius, Kimi K2.5 and 8 more"
+    msg["Date"] = "Mon, 09 Feb 2026 09:00:00 +0000"
+    msg.set_content(
+        "like arxiv:2602.02276v2\n"
+        "Dislike hn:46871173\n"
+        "mute crypto tokens\n"
+        "\n"
+        "On Mon, 9 Feb 2026, digest wrote:\n"
+        "    Like GPT-5, it plans before it acts.\n"
+        "mute reddit:1qwp7kt\n"
+    )
+    box.add(msg)
+    chat = EmailMessage()
+    chat["Subject"] = "Re: digest 2026-W06"
+    chat.set_content("Great issue!\n\n    Like GPT-5, it plans before it acts.\n")
+    box.add(chat)
+    box.close()
+    got = [(f.kind, f.target) for f in read_mbox(str(path))]
+    assert got == [("like", "arxiv:2602.02276"), ("dislike", "hn:46871173"), ("mute", "crypto tokens")]
+
+
 def test_missing_mbox_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"nope\.mbox: no such mbox file"):
         read_mbox(str(tmp_path / "nope.mbox"))
