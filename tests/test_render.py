@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.resources
+import mailbox
 import re
 from datetime import timedelta
+from email.message import EmailMessage
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from render_fixtures import BUILT, XSS_MARKER, sample_issue, sample_stories
 from digest.config import ArchiveConfig, Config, EmailConfig, RenderConfig
 from digest.deliver import build_message
 from digest.errors import ConfigError
+from digest.feedback import parse_target, read_mbox
 from digest.models import Item, RankedStory, Story
 from digest.render import (
     GMAIL_CLIP_BYTES,
@@ -27,6 +30,7 @@ from digest.render import (
     render_issue_page,
     safe_url,
     templates_dir,
+    unsubscribe_url,
 )
 
 CFG = Config(archive=ArchiveConfig(base_url="https://news.example.org/digest/"))
@@ -148,6 +152,22 @@ def test_plain_text_reads_on_its_own():
     assert "rss:OpenAI: 0 items this week, failed" in text
     assert "Read on the web: https://news.example.org/digest/2026-W06/" in text
     assert "<p" not in text and "&amp;" not in text
+
+
+def test_plain_text_feedback_is_a_reply_with_ids_that_the_mbox_reader_takes(tmp_path):
+    """No wall of mailto URLs in plain text: each story shows its id, and a reply naming it counts."""
+    _, text = render_email(sample_issue(), CFG)
+    keys = [rs.story.lead.key for rs in sample_stories()]
+    assert [f"    id: {k}" for k in keys] == [ln for ln in text.splitlines() if ln.startswith("    id: ")]
+    assert "mailto:" not in text.replace(unsubscribe_url(CFG), "")
+    reply = EmailMessage()
+    reply["Subject"] = "Re: " + sample_issue().title
+    reply.set_content(f"like {keys[0]}\nmute {keys[1]}\n\n" + text)  # quoted without "> ", as some do
+    box = mailbox.mbox(str(tmp_path / "r.mbox"))
+    box.add(reply)
+    box.close()
+    got = [(f.kind, f.target) for f in read_mbox(str(tmp_path / "r.mbox"))]
+    assert got == [("like", parse_target(keys[0])), ("mute", parse_target(keys[1]))]
 
 
 def test_story_shows_reasons_all_links_update_and_feedback():
