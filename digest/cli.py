@@ -233,8 +233,11 @@ def cmd_eval(cfg: Config, args: argparse.Namespace, log: Any) -> int:
 
 
 def cmd_feedback(cfg: Config, args: argparse.Namespace, log: Any) -> int:
-    from digest.feedback import parse_target, read_mbox
+    from urllib.parse import urlsplit
+
+    from digest.feedback import find_target, parse_target, read_mbox
     from digest.pipeline import open_store
+    from digest.signals import clip
 
     with open_store(cfg) as store:
         if args.action == "list":
@@ -252,7 +255,16 @@ def cmd_feedback(cfg: Config, args: argparse.Namespace, log: Any) -> int:
         if not target:
             raise InputError(f"feedback {args.action}: empty target")
         new = store.add_feedback(args.action, target)
-        print(f"{args.action}: {target}" + ("" if new else " (already stored)"))
+        found = find_target(store, target)
+        if found:  # say what was judged, so a mistyped id or URL shows at once
+            note = f' — "{clip(found[0].title or found[0].text or found[0].url)}"'
+        elif args.action == "mute" and target.startswith(("http://", "https://")):
+            note = f" — everything from {(urlsplit(target).hostname or '').removeprefix('www.')}"
+        elif args.action == "mute":
+            note = " — every item containing it"
+        else:
+            note = " — not in the store: it counts once an item by that id or URL is collected"
+        print(f"{args.action}: {target}{note}" + ("" if new else " (already stored)"))
     return 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import mailbox
 import sys
+from datetime import datetime, timezone
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -13,6 +14,8 @@ import pytest
 
 from digest.cli import COMMANDS, main
 from digest.feedback import feedback_links
+from digest.models import Item
+from digest.store import SQLiteStore
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -69,6 +72,31 @@ def test_feedback_from_the_command_line_and_from_mail_replies(
     assert main(["--config", cfg, "feedback", "list"]) == 0
     listed = capsys.readouterr().out.splitlines()
     assert [ln.split()[1:] for ln in listed] == [["like", "arxiv:2602.02276"], ["mute", "reddit:1qwgz6i"]]
+
+
+def test_feedback_says_what_it_judged(cfg: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A stored item is named by its title (its URL as the blog spelled it); an unknown one is flagged."""
+    with SQLiteStore(tmp_path / "d.db") as store:
+        blog = "https://www.anthropic.com/news/claude-opus-4-6"
+        now = datetime.now(timezone.utc)
+        store.upsert_items(
+            [Item(key="rss:1", source="rss", url=blog, title="Claude Opus 4.6", text="", published=now)]
+        )
+    said = []
+    for args in (
+        ["like", "anthropic.com/news/claude-opus-4-6"],
+        ["dislike", "arXiv:2602.99999"],
+        ["mute", "crypto"],
+        ["mute", "https://www.spam.example/a"],
+    ):
+        assert main(["--config", cfg, "feedback", *args]) == 0
+        said.append(capsys.readouterr().out.strip())
+    assert said == [
+        'like: https://anthropic.com/news/claude-opus-4-6 — "Claude Opus 4.6"',
+        "dislike: arxiv:2602.99999 — not in the store: it counts once an item by that id or URL is collected",
+        "mute: crypto — every item containing it",
+        "mute: https://spam.example/a — everything from spam.example",
+    ]
 
 
 def test_cluster_and_rank_commands_write_item_lines(cfg: str, tmp_path: Path) -> None:
