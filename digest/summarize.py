@@ -1,8 +1,10 @@
 """Extractive summaries: the lead sentences of an abstract, selftext or article, as plain text.
 
 No model: what the author wrote first is usually what the item is about, and it cannot be wrong about
-the item the way a generated summary can. HTML and markdown are stripped so the result is safe to put
-in a text email as well as (escaped) in HTML.
+the item the way a generated summary can. An abstract is the exception: its first sentences are usually
+the field's background, so a paper's summary starts at the sentence that says what the paper does.
+HTML, markdown and an abstract's inline LaTeX are stripped so the result is safe to put in a text email
+as well as (escaped) in HTML.
 """
 
 from __future__ import annotations
@@ -123,14 +125,67 @@ def boilerplate(items: Sequence[Item], feeds: Collection[tuple[str, str]] | None
     return frozenset(out)
 
 
+# LaTeX that arXiv abstracts carry verbatim (one in six in the W06 world): markup commands keep their
+# text, common symbols become characters, short inline math loses its dollars.
+_TEX_MARKUP = re.compile(
+    r"\\(?:textbf|textit|emph|underline|textsc|texttt|textrm|textsf|text|mathrm|mathbf|mathit|mathcal|"
+    r"mathbb|boldsymbol)\s*\{([^{}]*)\}"
+)
+_TEX_HREF = re.compile(r"\\href\s*\{[^{}]*\}\s*\{([^{}]*)\}")
+_TEX_SYMBOLS = {
+    "times": "×", "approx": "≈", "pm": "±", "cdot": "·", "sim": "~", "leq": "≤", "le": "≤", "geq": "≥",
+    "ge": "≥", "to": "→", "rightarrow": "→", "infty": "∞", "%": "%", "&": "&", "_": "_", "#": "#",
+    "eg": "e.g.", "ie": "i.e.", "etc": "etc.",
+}  # fmt: skip
+_TEX_SYMBOL = re.compile(
+    r"\\(" + "|".join(sorted(map(re.escape, _TEX_SYMBOLS), key=len, reverse=True)) + r")(?![A-Za-z])"
+)
+_TEX_MATH = re.compile(r"\$([^$]{1,80})\$")
+
+
+def plain_latex(text: str) -> str:
+    """An abstract's inline LaTeX as readable text: "\\textbf{S}" → "S", "$6\\times$" → "6×"."""
+    text = text.replace("\\$", "\x00")  # an escaped dollar is a dollar, not math
+    for _ in range(2):  # nested markup such as \textbf{\emph{x}}
+        text = _TEX_MARKUP.sub(r"\1", text)
+    text = _TEX_HREF.sub(r"\1", text)
+    text = _TEX_SYMBOL.sub(lambda m: _TEX_SYMBOLS[m.group(1)], text)
+    text = _TEX_MATH.sub(lambda m: m.group(1).replace("{", "").replace("}", ""), text)
+    return text.replace("\x00", "$")
+
+
+# An abstract's sentence saying what the paper does ("To fill this gap, we present MAS-ProVe, …"); the
+# sentences before it are usually the field's background, which the title already sets.
+_CONTRIBUTION = re.compile(
+    r"\b(?:we|this (?:paper|work|report|study)|our (?:paper|work))\s+(?:here\s+)?"
+    r"(?:introduce|propose|present|develop|release|describe|build|design|study|investigate|report|"
+    r"show|find|demonstrate|offer|provide)s?\b",
+    re.I,
+)
+CONTRIBUTION_WITHIN = 4  # look for it among an abstract's first sentences only
+_LEAD_IN = re.compile(r"^(?:[A-Z][\w-]*(?: [\w-]+){0,6}), (?=(?:we|this|our)\b)")  # "To fill this gap, "
+
+
+def _from_contribution(sentences: list[str]) -> list[str]:
+    """An abstract's sentences from the one that says what the paper does, its lead-in clause dropped."""
+    for k, sentence in enumerate(sentences[:CONTRIBUTION_WITHIN]):
+        if _CONTRIBUTION.search(sentence):
+            if k == 0:
+                return sentences
+            first = _LEAD_IN.sub("", sentence)
+            return [first[:1].upper() + first[1:], *sentences[k + 1 :]]
+    return sentences
+
+
 def summarize(item: Item, max_chars: int = 320, skip: frozenset[str] = frozenset()) -> str:
     """Lead sentences of the item's body, whole sentences while they fit, never over `max_chars`.
 
     A body that only repeats the title adds nothing, so it is skipped; with no body the title stands in.
     Sentences whose shape is in `skip` (its feed's boilerplate, see `boilerplate`) are left out.
+    A paper's summary starts at the abstract's contribution sentence ("We introduce …").
     """
     max_chars = max(max_chars, 20)
-    body = plain_text(item.text)
+    body = plain_text(plain_latex(item.text) if item.source == "arxiv" else item.text)
     title = plain_text(item.title)
     if body.lower().startswith(title.lower()) and title:
         body = body[len(title) :].lstrip(" -–—:.|")
@@ -138,9 +193,13 @@ def summarize(item: Item, max_chars: int = 320, skip: frozenset[str] = frozenset
         body = " ".join(x for x in _sentences(body) if _shape(x) not in skip)
     if not body:
         return _cut(title, max_chars)
+    sentences = _sentences(body)
+    if item.source == "arxiv":
+        sentences = _from_contribution(sentences)
+        body = " ".join(sentences)
     picked: list[str] = []
     used = 0
-    for sentence in _sentences(body):
+    for sentence in sentences:
         extra = len(sentence) + (1 if picked else 0)
         if used + extra > max_chars:
             break

@@ -131,3 +131,35 @@ def test_a_feeds_boilerplate_sentences_never_make_a_summary() -> None:
     assert "We checked" in summarize(issues[0])  # without the feed's other items nothing is known
     assert boilerplate(issues[:2]) == frozenset()  # two items of a feed are too few to tell
     assert boilerplate(issues, feeds={("rss", "Other")}) == frozenset()
+
+
+def test_a_paper_summary_starts_where_the_abstract_says_what_the_paper_does() -> None:
+    abstract = (
+        "Multi-Agent Systems built on LLMs often exhibit high variance in their reasoning trajectories. "
+        "Process verification has shown promise, but its effectiveness in MAS remains unclear. "
+        "To fill this gap, we present MAS-ProVe, a systematic empirical study of process verification. "
+        "Our study spans three verification paradigms."
+    )
+    paper = _item("MAS-ProVe", abstract, source="arxiv")
+    assert summarize(paper, max_chars=200) == (
+        "We present MAS-ProVe, a systematic empirical study of process verification. "
+        "Our study spans three verification paradigms."
+    )
+    # A post keeps its lead; so does an abstract that opens with its contribution or never states one.
+    assert summarize(_item("MAS-ProVe", abstract), max_chars=100).startswith("Multi-Agent Systems")
+    opens = "We introduce Kimi K2.5, an open model. It is multimodal."
+    assert summarize(_item("Kimi K2.5", opens, source="arxiv")) == opens
+    background = "Agents are popular. Benchmarks lag behind. Costs are high. Results vary. Then, we study X."
+    lead = "Agents are popular. Benchmarks lag behind."
+    assert summarize(_item("T", background, source="arxiv"), max_chars=len(lead)) == lead
+
+
+def test_an_abstracts_inline_latex_reads_as_text() -> None:
+    abstract = (
+        r"We study a \emph{verification-cost-limited} setting that is ${\approx}1.2{\times}$ faster "
+        r"at $p < 0.001$, costs \$20, and yields $\textbf{S}$tructured \textbf{\textit{gains}}."
+    )
+    assert summarize(_item("T", abstract, source="arxiv")) == (
+        "We study a verification-cost-limited setting that is ≈1.2× faster at p < 0.001, costs $20, "
+        "and yields Structured gains."
+    )
