@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from email.message import Message
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import quote, urlsplit
 
 from digest.errors import InputError
 from digest.models import Item
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 KINDS = ("like", "dislike", "mute")
 _KEY = re.compile(r"^(arxiv|reddit|hn|rss|x|youtube|bsky|mastodon|liked|potw)(:\S.*)$", re.I)
 _BARE_ARXIV = re.compile(r"^(?:arxiv:\s*)?(\d{4}\.\d{4,5})(?:v\d+)?$", re.I)
-_REDDIT_POST = re.compile(r"/comments/([a-z0-9]+)", re.I)
+_POST_KEY = re.compile(r"https://(?:reddit\.com/comments/([a-z0-9]+)|news\.ycombinator\.com/item\?id=(\d+))")
 _SUBJECT = re.compile(r"\bdigest(?:\s+feedback)?\s*:?\s+(like|dislike|mute)\s+(.+?)\s*$", re.I)
 _BODY = re.compile(r"\s*(like|dislike|mute)\s+(\S.*?)\s*", re.I)  # one line of a reply's body
 
@@ -56,19 +56,11 @@ def parse_target(s: str) -> str:
     ids = arxiv_ids(s)
     if len(ids) == 1 and "arxiv" in s.lower():
         return f"arxiv:{ids.pop()}"
-    parts = urlsplit(s if "://" in s else "https://" + s)
-    host = (parts.hostname or "").lower()
-    if host.endswith("reddit.com") or host == "redd.it":
-        post = _REDDIT_POST.search(parts.path)
-        if post:
-            return f"reddit:{post.group(1)}"
-        if host == "redd.it" and parts.path.strip("/"):
-            return f"reddit:{parts.path.strip('/')}"
-    if host == "news.ycombinator.com":
-        hn_id = parse_qs(parts.query).get("id", [""])[0]
-        if hn_id.isdigit():
-            return f"hn:{hn_id}"
-    return canonical_url(s) or s
+    url = canonical_url(s)
+    post = _POST_KEY.fullmatch(url)  # canonical_url spells a thread one way: its id is the item key
+    if post:
+        return f"{'reddit' if post.group(1) else 'hn'}:{post.group(1) or post.group(2)}"
+    return url or s
 
 
 def find_target(store: SQLiteStore, target: str) -> list[Item]:
