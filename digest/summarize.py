@@ -157,13 +157,17 @@ def plain_latex(text: str) -> str:
 # An abstract's sentence saying what the paper does ("To fill this gap, we present MAS-ProVe, …"); the
 # sentences before it are usually the field's background, which the title already sets.
 _CONTRIBUTION = re.compile(
-    r"\b(?:we|this (?:paper|work|report|study)|our (?:paper|work))\s+(?:here\s+)?"
-    r"(?:introduce|propose|present|develop|release|describe|build|design|study|investigate|report|"
-    r"show|find|demonstrate|offer|provide)s?\b",
+    r"\b(?:we|this (?:paper|work|report|study)|our (?:paper|work|study))\s+(?:here\s+|first\s+|further\s+)?"
+    r"(?:introduce|propose|present|develop|release|describe|build|design|study|investigate|report|show|find|"
+    r"demonstrate|offer|provide|focus|identify|examine|analy[sz]e|explore|evaluate|construct|curate|"
+    r"conduct|address|tackle|establish|reveal|unveil|open-source)s?\b",
     re.I,
 )
-CONTRIBUTION_WITHIN = 4  # look for it among an abstract's first sentences only
-_LEAD_IN = re.compile(r"^(?:[A-Z][\w-]*(?: [\w-]+){0,6}), (?=(?:we|this|our)\b)")  # "To fill this gap, "
+CONTRIBUTION_WITHIN = 6  # look for it among an abstract's first sentences only
+# What comes before "we" in such a sentence: "To fill this gap, ", "Yet, in this work ", "Here ".
+_LEAD_IN = re.compile(
+    r"^(?:[^,;:]{0,60},\s*)?(?:in (?:this|our) (?:paper|work|report|study),?\s*|here,?\s*)?(?=we\b)", re.I
+)
 
 
 def _from_contribution(sentences: list[str]) -> list[str]:

@@ -147,10 +147,17 @@ def test_a_paper_summary_starts_where_the_abstract_says_what_the_paper_does() ->
     )
     # A post keeps its lead; so does an abstract that opens with its contribution or never states one.
     assert summarize(_item("MAS-ProVe", abstract), max_chars=100).startswith("Multi-Agent Systems")
+    late = "Progress needs measures. Arenas rank models. Yet, in this work we identify flaws. Meta tested 27."
+    assert (
+        summarize(_item("The Leaderboard Illusion", late, source="arxiv"))
+        == "We identify flaws. Meta tested 27."
+    )
     opens = "We introduce Kimi K2.5, an open model. It is multimodal."
     assert summarize(_item("Kimi K2.5", opens, source="arxiv")) == opens
-    background = "Agents are popular. Benchmarks lag behind. Costs are high. Results vary. Then, we study X."
-    lead = "Agents are popular. Benchmarks lag behind."
+    background = (
+        "Agents are popular. Benchmarks lag. Costs rise. Results vary. It is hard. Data is rare. We study X."
+    )
+    lead = "Agents are popular. Benchmarks lag."
     assert summarize(_item("T", background, source="arxiv"), max_chars=len(lead)) == lead
 
 
