@@ -25,6 +25,7 @@ from digest.render import (
     render_index,
     render_issue_page,
     safe_url,
+    short_name,
 )
 from digest.serialize import issue_to_dict
 
@@ -113,14 +114,22 @@ def _summary(data: dict[str, Any], where: Path) -> IssueSummary:
         headlines = tuple(
             (str(s["story"]["headline"]), _lead_url(s["story"])) for s in stories if isinstance(s, dict)
         )
+        title = str(data["title"])
+        named = 0  # the title lists the first stories by name; the index's "Also" line goes on from there
+        for s in stories:
+            paper = _lead(s["story"]).get("source") == "arxiv"
+            if short_name(str(s["story"]["headline"]), paper).rstrip("…") not in title:
+                break
+            named += 1
         return IssueSummary(
             week=week,
-            title=str(data["title"]),
+            title=title,
             date=datetime.fromisoformat(str(data["built_at"])),
             count=len(stories),
             path=f"{week}/index.html",
             final=bool(data.get("final", True)),
             headlines=headlines,
+            named=named,
             span=date_range(
                 datetime.fromisoformat(str(data["start"])), datetime.fromisoformat(str(data["end"]))
             ),
@@ -131,10 +140,13 @@ def _summary(data: dict[str, Any], where: Path) -> IssueSummary:
         ) from None
 
 
-def _lead_url(story: dict[str, Any]) -> str:
+def _lead(story: dict[str, Any]) -> dict[str, Any]:
     items = story.get("items") or []
-    lead = next((i for i in items if i.get("id") == story.get("lead")), items[0] if items else {})
-    return safe_url(str(lead.get("url") or ""))
+    return next((i for i in items if i.get("id") == story.get("lead")), items[0] if items else {})
+
+
+def _lead_url(story: dict[str, Any]) -> str:
+    return safe_url(str(_lead(story).get("url") or ""))
 
 
 def list_issues(cfg: Config) -> list[IssueSummary]:

@@ -167,16 +167,10 @@ TITLE_CHARS = 70  # what follows "digest WEEK: " in a subject line; inboxes show
 
 
 def _short_name(story: RankedStory) -> str:
-    """What a story goes by: a paper's own name ("Kimi K2.5: Visual Agentic…" → "Kimi K2.5"), else its
-    headline, cut at a word."""
-    headline = " ".join((story.story.headline or story.story.lead.title or "untitled").split())
-    if story.story.lead.source == "arxiv":
-        name, sep, _ = headline.partition(": ")
-        if sep and len(name) <= 30 and len(name.split()) <= 4:
-            return name
-    from digest.render import truncate
+    from digest.render import short_name
 
-    return headline if len(headline) <= 40 else truncate(headline, 39)  # 40 with the ellipsis
+    headline = story.story.headline or story.story.lead.title or "untitled"
+    return short_name(headline, story.story.lead.source == "arxiv")
 
 
 def issue_title(week: str, stories: Sequence[RankedStory]) -> str:

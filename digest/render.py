@@ -49,6 +49,7 @@ class IssueSummary:
     final: bool = True  # only final issues go into the Atom feed (readers never refresh an entry)
     headlines: tuple[tuple[str, str], ...] = ()  # (title, url) per story, for the feed entry
     span: str = ""  # "2–8 Feb 2026"
+    named: int = 1  # leading stories the title names ("digest 2026-W06: CPMobius, Kimi K2.5 and 8 more")
 
 
 def templates_dir() -> Path:
@@ -81,6 +82,17 @@ def truncate(text: str, limit: int) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.-—")
     return cut + "…"
+
+
+def short_name(headline: str, paper: bool) -> str:
+    """What a story goes by in a list: a paper's own name ("Kimi K2.5: Visual Agentic…" → "Kimi K2.5"),
+    else its headline, cut at a word to 40 characters."""
+    headline = " ".join(headline.split())
+    if paper:
+        name, sep, _ = headline.partition(": ")
+        if sep and len(name) <= 30 and len(name.split()) <= 4:
+            return name
+    return headline if len(headline) <= 40 else truncate(headline, 39)  # 40 with the ellipsis
 
 
 def safe_url(url: str) -> str:

@@ -160,3 +160,27 @@ def test_update_links_to_the_earlier_issue_once_it_is_archived(tmp_path: Path):
     page = write_issue(sample_issue(), cfg)
     assert "../2026-W03/index.html" in Tags(page.read_text()).hrefs()
     assert (page.parent / "../2026-W03/index.html").resolve().is_file()
+
+
+def test_the_index_goes_on_from_the_stories_the_title_already_names(tmp_path: Path):
+    """The title lists the top stories by name; the index's "Also" line starts after them. An issue
+    archived before titles listed names (its lead's headline as title) still gets stories 2 to 4."""
+    from digest.pipeline import issue_title
+
+    cfg = cfg_for(tmp_path)
+    issue = sample_issue()
+    stories = tuple(
+        dataclasses.replace(rs, story=dataclasses.replace(rs.story, headline=f"Story number {k}"))
+        for k, rs in enumerate(issue.stories, 1)
+    )
+    new = dataclasses.replace(issue, stories=stories, title=issue_title(issue.week, stories))
+    old = dataclasses.replace(new, week="2026-W05", title="digest 2026-W05: Story number 1")
+    write_issue(old, cfg)
+    write_issue(new, cfg)
+    more = int(new.title.rsplit(" and ", 1)[1].split()[0])
+    assert 1 < len(stories) - more < len(stories)  # the title names some stories, not all
+    named = {i.week: i.named for i in list_issues(cfg)}
+    assert named == {"2026-W06": len(stories) - more, "2026-W05": 1}
+    also = [ln for ln in (tmp_path / "index.html").read_text().splitlines() if "Also:" in ln]
+    assert also[0].startswith(f'<span class="also">Also: Story number {named["2026-W06"] + 1} ·')
+    assert also[1].startswith('<span class="also">Also: Story number 2 ·')
