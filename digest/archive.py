@@ -17,17 +17,9 @@ from typing import Any
 from digest.config import Config
 from digest.errors import InputError, StorageError
 from digest.models import Issue
-from digest.render import (
-    WEEK_RE,
-    IssueSummary,
-    date_range,
-    render_feed,
-    render_index,
-    render_issue_page,
-    safe_url,
-    short_name,
-)
+from digest.render import WEEK_RE, IssueSummary, render_feed, render_index, render_issue_page
 from digest.serialize import issue_to_dict
+from digest.textfmt import date_range, names_in_title, safe_url
 
 
 def archive_dir(cfg: Config) -> Path:
@@ -115,12 +107,11 @@ def _summary(data: dict[str, Any], where: Path) -> IssueSummary:
             (str(s["story"]["headline"]), _lead_url(s["story"])) for s in stories if isinstance(s, dict)
         )
         title = str(data["title"])
-        named = 0  # the title lists the first stories by name; the index's "Also" line goes on from there
-        for s in stories:
-            paper = _lead(s["story"]).get("source") == "arxiv"
-            if short_name(str(s["story"]["headline"]), paper).rstrip("…") not in title:
-                break
-            named += 1
+        # The title lists the first stories by name; the index's "Also" line goes on from there.
+        named = names_in_title(
+            title,
+            [(str(s["story"]["headline"]), _lead(s["story"]).get("source") == "arxiv") for s in stories],
+        )
         return IssueSummary(
             week=week,
             title=title,

@@ -167,7 +167,7 @@ TITLE_CHARS = 70  # what follows "digest WEEK: " in a subject line; inboxes show
 
 
 def _short_name(story: RankedStory) -> str:
-    from digest.render import short_name
+    from digest.textfmt import short_name
 
     headline = story.story.headline or story.story.lead.title or "untitled"
     return short_name(headline, story.story.lead.source == "arxiv")

@@ -7,15 +7,13 @@ script/style bodies dropped) before autoescaping, and only http(s) URLs become l
 from __future__ import annotations
 
 import functools
-import html as htmllib
 import importlib
 import importlib.resources
 import re
-import textwrap
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,6 @@ from urllib.parse import urlsplit
 
 import css_inline
 import jinja2
-import nh3
 from markupsafe import Markup
 
 import digest
@@ -31,6 +28,16 @@ from digest.config import Config
 from digest.errors import ConfigError
 from digest.feedback import feedback_links
 from digest.models import Issue, Item, RankedStory, SourceResult
+from digest.textfmt import (
+    date_range,
+    names_in_title,
+    plain,
+    rfc3339,
+    safe_url,
+    short_link,
+    truncate,
+    wrap,
+)
 
 GMAIL_CLIP_BYTES = 102 * 1024
 WEEK_RE = re.compile(r"^\d{4}-W\d{2}$")
@@ -64,77 +71,6 @@ def templates_dir() -> Path:
     if pkg is not None and (pkg / "email.html.j2").is_file():
         return pkg
     raise ConfigError(f"bundled templates not found (looked in {here} and the 'templates' package)")
-
-
-# ---------------------------------------------------------------- text helpers (also used as filters)
-
-
-def plain(value: str) -> str:
-    """Untrusted HTML or text → one line of text: tags and script/style bodies dropped, entities decoded."""
-    if not value:
-        return ""
-    cleaned = nh3.clean(value, tags=set(), attributes={}, strip_comments=True)
-    return " ".join(htmllib.unescape(cleaned).split())
-
-
-def truncate(text: str, limit: int) -> str:
-    if limit <= 0 or len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.-—")
-    return cut + "…"
-
-
-def short_name(headline: str, paper: bool) -> str:
-    """What a story goes by in a list: a paper's own name ("Kimi K2.5: Visual Agentic…" → "Kimi K2.5"),
-    else its headline, cut at a word to 40 characters."""
-    headline = " ".join(headline.split())
-    if paper:
-        name, sep, _ = headline.partition(": ")
-        if sep and len(name) <= 30 and len(name.split()) <= 4:
-            return name
-    return headline if len(headline) <= 40 else truncate(headline, 39)  # 40 with the ellipsis
-
-
-def safe_url(url: str) -> str:
-    """The URL if it is a plain http(s) link, else "" (no javascript:, data:, or control characters)."""
-    url = (url or "").strip()
-    if not url or any(ord(c) < 32 or c.isspace() for c in url):
-        return ""
-    parts = urlsplit(url)
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
-
-
-def short_link(url: str, limit: int = 48) -> str:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").removeprefix("www.")
-    label = host + parts.path.rstrip("/") + (f"?{parts.query}" if parts.query else "")
-    return label if len(label) <= limit else label[: limit - 1] + "…"
-
-
-def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None) -> str:
-    """Wrap a paragraph for the plain-text part; URLs and long words are never broken."""
-    return textwrap.fill(
-        " ".join(str(text).split()),
-        width=width,
-        initial_indent=indent if first is None else first,
-        subsequent_indent=indent,
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
-
-
-def rfc3339(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def date_range(start: datetime, end: datetime) -> str:
-    last = end - timedelta(seconds=1) if end.time() == datetime.min.time() and end > start else end
-    s, e = start.date(), last.date()
-    if (s.year, s.month) == (e.year, e.month):
-        return f"{s.day}–{e.day} {e:%b %Y}"
-    if s.year == e.year:
-        return f"{s.day} {s:%b} – {e.day} {e:%b %Y}"
-    return f"{s.day} {s:%b %Y} – {e.day} {e:%b %Y}"
 
 
 # ---------------------------------------------------------------- environment
@@ -299,7 +235,13 @@ def issue_context(issue: Issue, cfg: Config, *, archived: Collection[str] | None
     health = [_health(h) for h in issue.health]
     failed = [h["name"] for h in health if h["status"] == "failed"]
     fell_back = [h["name"] for h in health if h["status"] == "fallback"]
-    headline_list = "; ".join(s["title"] for s in stories[:3])
+    # The inbox shows this after the subject, which already names the first stories: go on from there.
+    named = names_in_title(
+        issue.title,
+        [(s["title"], rs.story.lead.source == "arxiv") for s, rs in zip(stories, issue.stories, strict=True)],
+    )
+    rest = [s["title"] for s in stories[named:]] or [s["title"] for s in stories]
+    headline_list = ("Also: " if named and named < len(stories) else "") + "; ".join(rest[:3])
     return {
         "site_title": cfg.archive.title,
         "issue": {

@@ -313,3 +313,21 @@ def test_email_subject_source_of_title_has_no_newlines():
     assert "Line one line two" in html and "T Bcc: x@y" in html
     msg = build_message(issue, html, text, Config(), "ada@example.org")
     assert msg["Subject"] == "T Bcc: x@y" and msg["Bcc"] is None
+
+
+def test_the_inbox_preview_goes_on_from_the_stories_the_subject_names():
+    """Gmail and Outlook show the hidden preheader after the subject: it lists the next stories."""
+    from digest.pipeline import issue_title
+
+    issue = sample_issue()
+    stories = tuple(
+        dataclasses.replace(rs, story=dataclasses.replace(rs.story, headline=f"Story number {k}"))
+        for k, rs in enumerate(issue.stories, 1)
+    )
+    issue = dataclasses.replace(issue, stories=stories, title=issue_title(issue.week, stories))
+    named = len(stories) - int(issue.title.rsplit(" and ", 1)[1].split()[0])
+    html, _ = render_email(issue, CFG)
+    preview = re.search(r'<div style="display:none[^>]*>([^<]*)</div>', html)
+    assert preview is not None
+    n = named + 1
+    assert preview.group(1) == f"Also: Story number {n}; Story number {n + 1}; Story number {n + 2}"

@@ -1,0 +1,89 @@
+"""Text helpers shared by rendering, issue titles and the archive (and used as template filters); pure."""
+
+from __future__ import annotations
+
+import html as htmllib
+import textwrap
+from collections.abc import Sequence
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+import nh3
+
+
+def plain(value: str) -> str:
+    """Untrusted HTML or text → one line of text: tags and script/style bodies dropped, entities decoded."""
+    if not value:
+        return ""
+    cleaned = nh3.clean(value, tags=set(), attributes={}, strip_comments=True)
+    return " ".join(htmllib.unescape(cleaned).split())
+
+
+def truncate(text: str, limit: int) -> str:
+    if limit <= 0 or len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.-—")
+    return cut + "…"
+
+
+def short_name(headline: str, paper: bool) -> str:
+    """What a story goes by in a list: a paper's own name ("Kimi K2.5: Visual Agentic…" → "Kimi K2.5"),
+    else its headline, cut at a word to 40 characters."""
+    headline = " ".join(headline.split())
+    if paper:
+        name, sep, _ = headline.partition(": ")
+        if sep and len(name) <= 30 and len(name.split()) <= 4:
+            return name
+    return headline if len(headline) <= 40 else truncate(headline, 39)  # 40 with the ellipsis
+
+
+def names_in_title(title: str, stories: Sequence[tuple[str, bool]]) -> int:
+    """How many leading stories (headline, is a paper) the title names by their `short_name`."""
+    named = 0
+    for headline, paper in stories:
+        if short_name(headline, paper).rstrip("…") not in title:
+            break
+        named += 1
+    return named
+
+
+def safe_url(url: str) -> str:
+    """The URL if it is a plain http(s) link, else "" (no javascript:, data:, or control characters)."""
+    url = (url or "").strip()
+    if not url or any(ord(c) < 32 or c.isspace() for c in url):
+        return ""
+    parts = urlsplit(url)
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+
+
+def short_link(url: str, limit: int = 48) -> str:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    label = host + parts.path.rstrip("/") + (f"?{parts.query}" if parts.query else "")
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def wrap(text: str, width: int = 72, indent: str = "", first: str | None = None) -> str:
+    """Wrap a paragraph for the plain-text part; URLs and long words are never broken."""
+    return textwrap.fill(
+        " ".join(str(text).split()),
+        width=width,
+        initial_indent=indent if first is None else first,
+        subsequent_indent=indent,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def rfc3339(dt: datetime) -> str:
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def date_range(start: datetime, end: datetime) -> str:
+    last = end - timedelta(seconds=1) if end.time() == datetime.min.time() and end > start else end
+    s, e = start.date(), last.date()
+    if (s.year, s.month) == (e.year, e.month):
+        return f"{s.day}–{e.day} {e:%b %Y}"
+    if s.year == e.year:
+        return f"{s.day} {s:%b} – {e.day} {e:%b %Y}"
+    return f"{s.day} {s:%b %Y} – {e.day} {e:%b %Y}"
