@@ -126,11 +126,28 @@ def _report_sources(results: Sequence[Any]) -> int:
     return 3 if results and len(failed) == len(results) else 0
 
 
+def _collect(cfg: Config, store: Any, week: str | None, log: Any) -> int:
+    """Collect with each source's line shown at a terminal as it finishes (arXiv alone can take
+    minutes), then one line of totals; under cron only failures are printed."""
+    from digest.pipeline import collect
+
+    results = collect(cfg, store, week, lambda msg: log(msg, summary=True))
+    failed = sum(1 for r in results if r.errors)
+    new = sum(r.new for r in results)
+    log(
+        f"collected {new:,} new item{'' if new == 1 else 's'} from {len(results)} source"
+        + ("" if len(results) == 1 else "s")
+        + (f"; {failed} failed" if failed else ""),
+        summary=True,
+    )
+    return _report_sources(results)
+
+
 def cmd_collect(cfg: Config, args: argparse.Namespace, log: Any) -> int:
-    from digest.pipeline import collect, open_store
+    from digest.pipeline import open_store
 
     with _locked(cfg), open_store(cfg) as store:
-        return _report_sources(collect(cfg, store, args.week, log))
+        return _collect(cfg, store, args.week, log)
 
 
 def cmd_export(cfg: Config, args: argparse.Namespace, log: Any) -> int:
@@ -188,13 +205,13 @@ def cmd_send(cfg: Config, args: argparse.Namespace, log: Any) -> int:
 
 def cmd_run(cfg: Config, args: argparse.Namespace, log: Any) -> int:
     from digest.embed import load_embedder
-    from digest.pipeline import build, collect, open_store
+    from digest.pipeline import build, open_store
 
     week = args.week or current_week()
     load_embedder(cfg.embed, lazy=True)  # a missing model fails now, before an hour of collecting
     with _locked(cfg), open_store(cfg) as store:
         # every source failing is exit 3, but the items already stored still make (and send) the issue
-        sources_status = _report_sources(collect(cfg, store, week, log))
+        sources_status = _collect(cfg, store, week, log)
         built = build(cfg, store, week, log)
         log(f"{week}: {len(built.issue.stories)} stories → {built.archive_page}", summary=True)
         if args.no_send:

@@ -11,6 +11,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from sources_helpers import Reply, fixture_bytes, stub_server
 
 from digest.cli import COMMANDS, main
 from digest.feedback import feedback_links
@@ -137,6 +138,37 @@ def test_bad_input_files_are_one_line(cfg: str, tmp_path: Path, capsys: pytest.C
     assert "\n" not in err and "bad.jsonl" in err
     assert main(["--config", cfg, "rank", "--input", str(tmp_path / "missing.jsonl"), "--output", "o"]) == 2
     assert "missing.jsonl" in capsys.readouterr().err
+
+
+def test_collect_shows_each_source_at_a_terminal_and_only_failures_in_cron(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A source can take minutes (arXiv pages at 3 s): at a terminal each source's line shows as it
+    finishes, then the totals; cron's mail gets only the failed source. (`isatty` is patched.)"""
+    server = stub_server()
+    stub = next(server)
+    stub.routes["/hn"] = [Reply(200, fixture_bytes("hnrss.xml"), {"Content-Type": "application/rss+xml"})]
+    stub.routes["/down"] = [Reply(500, b"")]
+    cfg = tmp_path / "digest.toml"
+    cfg.write_text(
+        '[store]\npath = "d.db"\n[sources.http]\nbackoff_s = 0.0\nmin_interval_s = 0.0\nretries = 0\n'
+        "[sources.arxiv]\nenabled = false\n[sources.reddit]\nenabled = false\n[sources.rss]\ndelay_s = 0.0\n"
+        f'feeds = [{{ url = "{stub.url}/hn", name = "HN", kind = "hn" }},\n'
+        f'         {{ url = "{stub.url}/down", name = "Down" }}]\n'
+    )
+    try:
+        assert main(["--config", str(cfg), "collect", "--week", "2026-W06"]) == 0
+        cron = capsys.readouterr().err.splitlines()
+        monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+        assert main(["--config", str(cfg), "collect", "--week", "2026-W06"]) == 0
+        tty = capsys.readouterr().err.splitlines()
+    finally:
+        next(server, None)
+    assert len(cron) == 1 and cron[0].startswith("digest: warning: source rss:Down failed: ")
+    assert tty[0] == "hn:HN: fetched 2, new 0, ok"
+    assert tty[1].startswith("rss:Down: fetched 0, new 0, ")
+    assert tty[2] == "collected 0 new items from 2 sources; 1 failed"  # the second run finds nothing new
+    assert tty[3:] == cron
 
 
 def test_a_command_says_its_one_line_summary_on_a_terminal_and_nothing_in_cron(
