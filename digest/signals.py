@@ -160,11 +160,20 @@ def _ordinal(n: int) -> str:
 
 
 def coverage(story: Story) -> tuple[float, str]:
-    """Distinct sources count fully, extra domains half: 0 for one item, 1 at three sources or more."""
-    n_src, n_dom = len(story.sources), len(story.domains)
-    value = min(1.0, ((n_src - 1) + 0.5 * max(0, n_dom - n_src)) / 2.0)
+    """Distinct sources count fully, extra domains half, and more posts from one source (a launch's
+    threads) by their doubling: 0 for one item, 1 at three sources, or one source and 16 posts.
+
+    The post count is attention that needs no score: public Reddit RSS has none, and a launch that sets
+    off twenty threads is the week's story even when each thread alone is unremarkable.
+    """
+    n_src, n_dom, n_items = len(story.sources), len(story.domains), len(story.items)
+    more = n_items - n_src  # posts beyond one per source
+    value = min(1.0, ((n_src - 1) + 0.5 * max(0, n_dom - n_src) + 0.5 * math.log2(1 + more)) / 2.0)
+    posts = f"{n_items} posts" if more >= 2 else ""
     if n_src > 1:
-        return value, f"{n_src} sources"
+        return value, f"{n_src} sources" + (f", {posts}" if posts else "")
+    if posts:
+        return value, posts
     if n_dom > 1:
         return value, f"{n_dom} sites"
     return value, ""

@@ -20,7 +20,7 @@ from digest.ledger import featured_records, fingerprint
 from digest.models import RankedStory, Story
 from digest.profile import Featured, Profile, build_profile
 from digest.rank import rank, select
-from digest.signals import age_factor, engagement, notability, track_record
+from digest.signals import age_factor, coverage, engagement, notability, track_record
 
 CFG = RankConfig(top_n=10, max_per_source=6, max_per_feed=3, diversity=0.0)
 
@@ -119,6 +119,20 @@ def test_reasons_are_itemised_and_components_sum_to_the_score() -> None:
     assert any(re.fullmatch(r"matches 'agent' 0\.\d\d", x) for x in top.reasons)
     multi = next(r for r in ranked if r.story.id == "rss:c")
     assert "2 sources" in multi.reasons and multi.components["coverage"] > 0
+
+
+def test_coverage_counts_a_launchs_threads_not_only_its_sources() -> None:
+    """Public Reddit RSS gives no scores: a launch's twenty threads in one subreddit are still the week's
+    attention. Posts beyond one per source count by their doubling; a lone post or a paper and its one
+    thread get no such credit."""
+    threads = [item(f"reddit:{k}", "Zorblax-9 thread", source="reddit", feed="LocalLLaMA") for k in range(16)]
+    paper = item("arxiv:1", "Zorblax-9 paper", source="arxiv")
+    assert coverage(story(threads[0])) == (0.0, "")
+    assert coverage(story(paper, threads[0])) == (0.5, "2 sources")
+    assert coverage(story(*threads[:2])) == (0.25, "")  # a repost: no "posts" reason for two
+    assert coverage(story(*threads[:3])) == (pytest.approx(0.396, abs=1e-3), "3 posts")
+    assert coverage(story(*threads)) == (1.0, "16 posts")
+    assert coverage(story(paper, *threads[:3])) == (pytest.approx(0.896, abs=1e-3), "2 sources, 4 posts")
 
 
 def test_negative_interest_pushes_a_story_down() -> None:
