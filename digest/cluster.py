@@ -7,11 +7,13 @@
    versioned product, "Qwen3-Coder-Next", "Opus 4.6": a launch's threads), days apart beyond the
    first, a leak/rumour/teaser beside a post that is not one (cluster_link.penalty).
 3. Cannot-links, never overridden: two arXiv papers, more than `max_days_apart` apart, one product
-   name with different versions ("GPT-5.2" vs "GPT-5.3"); two posts of one channel unless their own
-   (penalised) S clears the threshold. Topic is not identity, so a merge also needs a vouched pair: a
-   shared *coherent* word (its items are much more alike than the batch: "opus_4.6", not "claude"), a
-   strong overlap of rare words (tf-idf cosine >= `lexical_vouch`) or a paraphrase-level cosine; a
-   post joins a paper only if it names the paper.
+   name with different versions ("GPT-5.2" vs "GPT-5.3"); two entries of one feed under one title;
+   two posts of one channel unless their own (penalised) S clears the threshold or both name one
+   versioned product (a launch's threads, joined by the group's average; not a sibling product).
+   Topic is not identity, so a merge also needs a vouched pair: a shared *coherent* word (its items
+   are much more alike than the batch: "opus_4.6", not "claude"), a strong overlap of rare words
+   (tf-idf cosine >= `lexical_vouch`) or a paraphrase-level cosine; a post joins a paper only if it
+   names the paper.
 4. Candidate pairs (sharing a coherent or rare word, or paraphrases; sparse, no n×n matrix) with
    S >= threshold form a graph; each component (cut to `max_group` items) goes to hdbscan over 1-S,
    whose proposals are verified by constrained average linkage (cluster_link.average_link: mean S >=
@@ -39,6 +41,7 @@ from digest.cluster_link import (
     medoid_trim,
     pair_constraints,
     penalty,
+    same_product,
 )
 from digest.cluster_text import Features, build_features, channel, link_joins
 from digest.config import ClusterConfig, Config
@@ -189,7 +192,11 @@ def _verify_block(
     # Two posts of one channel share a story only if they are close on their own (penalty included),
     # never carried in by a group's average: one subreddit's many posts on a topic stay apart.
     ch = feats.channels[members]
-    bad |= (ch[:, None] == ch[None, :]) & (ch[:, None] >= 0) & (sim < tau)
+    same = (ch[:, None] == ch[None, :]) & (ch[:, None] >= 0)
+    # ... unless both name one versioned product: a launch's threads in its own subreddit ("Qwen3-30B-A3B
+    # is magic", "Qwen 3 !!!") are its story, joined by the group's average like any other source's.
+    same &= ~same_product(feats, members[:, None], members[None, :], same & (sim < tau))
+    bad |= same & (sim < tau)
     np.fill_diagonal(sim, 1.0)
     np.fill_diagonal(bad, False)
     names, name_df = None, None
@@ -230,12 +237,30 @@ def _verify_block(
     return out
 
 
-def _lead(members: Sequence[Item], inlinks: dict[str, int]) -> Item:
-    """The primary source: paper over thread, lab post over repost, then the most linked-to, earliest."""
+def _lead(members: Sequence[Item], inlinks: dict[str, int], central: dict[str, float]) -> Item:
+    """The primary source: paper over thread, lab post over repost, then the most linked-to; among
+    posts of one kind, the one that best stands for the rest (highest mean cosine to them: "Qwen 3
+    release imminent", not "Qwen time" or "It's happening!"), then the earliest."""
     return min(
         members,
-        key=lambda i: (_PRIORITY.get(i.source, 6), -inlinks.get(i.key, 0), i.published, i.key),
+        key=lambda i: (
+            _PRIORITY.get(i.source, 6),
+            -inlinks.get(i.key, 0),
+            -round(central.get(i.key, 0.0), 3),
+            i.published,
+            i.key,
+        ),
     )
+
+
+def _centrality(group: list[int], vectors: np.ndarray, items: Sequence[Item]) -> dict[str, float]:
+    """Each member's mean cosine to the other members (0 for a story of one)."""
+    if len(group) < 2:
+        return {}
+    v = vectors[group]
+    total = v.sum(axis=0)
+    mean = (v @ total - 1.0) / (len(group) - 1)
+    return {items[i].key: float(m) for i, m in zip(group, mean, strict=True)}
 
 
 def _headline(item: Item) -> str:
@@ -262,7 +287,7 @@ def cluster(items: Sequence[Item], vectors: np.ndarray, cfg: ClusterConfig) -> l
     for grp in groups:
         members = [items[i] for i in sorted(grp, key=lambda i: (items[i].published, items[i].key))]
         inlinks = _inlinks(sorted(grp), feats, items)
-        lead = _lead(members, inlinks)
+        lead = _lead(members, inlinks, _centrality(sorted(grp), vectors, items))
         stories.append(Story(id=story_id(lead), items=tuple(members), lead=lead, headline=_headline(lead)))
     stories.sort(key=lambda s: (-len(s.items), s.lead.published, s.id))
     return stories

@@ -7,6 +7,7 @@ are never overridden; a merge also needs a vouched pair (evidence beyond topic).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,7 +49,7 @@ def penalty(feats: Features, a: np.ndarray, b: np.ndarray, rules: Rules) -> np.n
     """
     ca, cb = feats.channels[a], feats.channels[b]
     same = (ca == cb) & (ca >= 0)
-    same &= ~_share(feats.marks, a, b, same)
+    same &= ~same_product(feats, a, b, same)
     days = np.abs(feats.times[a] - feats.times[b]) / 86400.0
     ra, rb, ta, tb = feats.rumour[a], feats.rumour[b], feats.times[a], feats.times[b]
     rumour = (ra & ~rb & (ta < tb)) | (rb & ~ra & (tb < ta))
@@ -70,9 +71,45 @@ def _share(m: sparse.csr_matrix, a: np.ndarray, b: np.ndarray, where: np.ndarray
     return out
 
 
+# Parts of a mark that name a size or quantisation of one release ("qwen3-30b-a3b" is Qwen3), not
+# another product of the family ("qwen3-coder-next", "gpt-5.3-codex").
+_SIZE = re.compile(r"^(?:a?\d+(?:\.\d+)?[bmk]?|q\d\w*|fp\d+|int\d+|gguf)$")
+
+
+def same_product(feats: Features, a: np.ndarray, b: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Pairs (broadcasting, tested where `where`) that name one versioned product: they share a mark,
+    and neither names a family member the other does not ("Qwen3 TTS" vs "Qwen3-Coder-Next" share
+    "qwen3"; "Qwen3 Coder Next", spelled with spaces, is the same product as "Qwen3-Coder-Next")."""
+    out = _share(feats.marks, a, b, where)
+    a, b = np.broadcast_arrays(a, b)
+    for k in zip(*np.nonzero(out), strict=True):
+        i, j = int(a[k]), int(b[k])
+        out[k] = not (_member_of(feats, i, j) or _member_of(feats, j, i))
+    return out
+
+
+def _member_of(feats: Features, i: int, j: int) -> bool:
+    """Whether item i names a family member ("qwen3-coder-next") of a mark both share that j lacks."""
+    shared = feats.mark_terms[i] & feats.mark_terms[j]
+    prefixes = {m + "-" for m in shared} | {
+        m.replace("_", "-") + "-" for m in shared
+    }  # "gpt_5.3" → "gpt-5.3-"
+    for term in feats.token_sets[i] - feats.token_sets[j]:
+        for prefix in prefixes:
+            if term.startswith(prefix):
+                extra = [p for p in term[len(prefix) :].split("-") if p and not _SIZE.match(p)]
+                if extra and not set(extra) <= feats.token_sets[j]:
+                    return True
+    return False
+
+
 def _hard(feats: Features, a: np.ndarray, b: np.ndarray, max_days: float) -> np.ndarray:
-    """Cannot-links that broadcast like a - b: two papers, or more than `max_days` apart."""
+    """Cannot-links that broadcast like a - b: two papers, more than `max_days` apart, or two entries
+    of one feed under one title: a newsletter's recurring title ("not much happened today") on two
+    days' issues is boilerplate, not one story told twice (a repost would share its URL)."""
     bad = feats.arxiv[a] & feats.arxiv[b]
+    ta, tb = feats.feed_title[a], feats.feed_title[b]
+    bad = bad | ((ta == tb) & (ta != -1) & (feats.channels[a] == feats.channels[b]))
     if max_days > 0:
         bad = bad | (np.abs(feats.times[a] - feats.times[b]) > max_days * 86400.0)
     return np.asarray(bad, dtype=bool)

@@ -73,6 +73,9 @@ class Features:
     kappa: float  # coherence a shared word needs to vouch for a pair (batch baseline + margin)
     names: sparse.csr_matrix  # item × word: a name in the item's headline that at most NAME_DF items share
     marks: sparse.csr_matrix  # item × word: a coherent word with letters and digits ("opus_4.6", "qwen3")
+    mark_terms: list[frozenset[str]]  # per item, its marks as words ("opus_4.6", "qwen3")
+    token_sets: list[frozenset[str]]  # per item, its content tokens
+    feed_title: np.ndarray  # int64 per item: a feed entry's title (hashed, case-folded), -1 for others
 
 
 def channel(item: Item) -> str:
@@ -228,6 +231,9 @@ def build_features(items: Sequence[Item], vectors: np.ndarray) -> Features:
     marked = np.array([_MARK.search(t) is not None for t in terms] or [False], dtype=np.float32)
     marks = sparse.csr_matrix(coherent.multiply(marked[None, :]))
     marks.eliminate_zeros()
+    mark_terms = [
+        frozenset(terms[c] for c in marks.indices[marks.indptr[k] : marks.indptr[k + 1]]) for k in range(n)
+    ]
     rows = [k for k, p in enumerate(papers) for t in p if t in vocab]
     cols = [vocab[t] for p in papers for t in p if t in vocab]
     paper_names = sparse.csr_matrix(
@@ -256,6 +262,9 @@ def build_features(items: Sequence[Item], vectors: np.ndarray) -> Features:
         kappa,
         _rare_names(heads),
         marks,
+        mark_terms,
+        [frozenset(d) if mark_terms[k] else frozenset() for k, d in enumerate(docs)],  # only read with marks
+        np.array([hash(" ".join(i.title.casefold().split())) if i.source == "rss" else -1 for i in items]),
     )
 
 

@@ -370,3 +370,48 @@ def test_an_unvouched_pair_needs_a_paraphrase_level_cosine() -> None:
 
 
 # --- semantic merges with the real model ---------------------------------------------------------
+
+
+def test_one_channel_launch_threads_join_by_the_group_average_but_not_a_sibling_product() -> None:
+    """Geometry-only: A and B only loosely alike (0.3), C close to both. Three threads of one subreddit
+    naming one new model ("Zorblax-9") are its launch story, joined by the group's average as threads of
+    different subreddits would be; a thread on a sibling product ("Zorblax-9-Coder") is not carried in."""
+    bg, bgv = background(6)
+    vecs = np.vstack([bridge(0.3), bgv])
+
+    def threads(a: str, b: str) -> list[Item]:
+        return [
+            item("r:a", f"{a} numbers on my old workstation GPU", feed="sub"),
+            item("r:b", f"{b} disappointing results for agentic refactors", feed="sub"),
+            item("r:c", "Zorblax-9 is out: weights and release notes", feed="sub"),
+            *bg,
+        ]
+
+    assert frozenset({"r:a", "r:b", "r:c"}) in groups(cluster(threads("Zorblax-9", "Zorblax-9"), vecs, CFG))
+    story_of = {
+        k: s.id for s in cluster(threads("Zorblax-9-Coder", "Zorblax-9"), vecs, CFG) for k in s.item_keys
+    }
+    assert story_of["r:a"] != story_of["r:b"]
+    # "Zorblax-9 Coder" spelled with spaces on one side is the same sibling, not a conflict
+    assert frozenset({"r:a", "r:b", "r:c"}) in groups(
+        cluster(threads("Zorblax-9-Coder", "Zorblax-9 Coder"), vecs, CFG)
+    )
+
+
+def test_a_feeds_recurring_title_on_two_days_is_two_stories() -> None:
+    """A newsletter's 'not much happened today' on Monday and Tuesday: same title, same feed, different
+    issues. Geometry says identical; the recurring-title cannot-link keeps them apart. Two outlets'
+    identical headlines (two feeds) still merge."""
+    vecs = np.vstack([np.eye(2, 64)[[0, 0]], np.eye(4, 64, k=60)])
+    bg, _ = background(4)
+
+    def entries(second_feed: str) -> list[Item]:
+        return [
+            item("rss:1", "not much happened today", "rss", "AINews", url="https://news.example/issues/1"),
+            item("rss:2", "not much happened today", "rss", second_feed, url="https://news.example/issues/2",
+                 published=T0 + timedelta(days=1)),
+            *bg,
+        ]  # fmt: skip
+
+    assert frozenset({"rss:1", "rss:2"}) not in groups(cluster(entries("AINews"), vecs, CFG))
+    assert frozenset({"rss:1", "rss:2"}) in groups(cluster(entries("Other Weekly"), vecs, CFG))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -107,6 +108,28 @@ def test_lead_is_the_primary_source_and_the_id_follows_it() -> None:
     ]
     (story2,) = cluster(blog, orthogonal(2), CFG)
     assert story2.lead.key == "rss:1"
+
+
+def test_among_posts_of_one_kind_the_lead_is_the_one_that_stands_for_the_rest() -> None:
+    """Three Reddit threads joined by one link: the earliest ("Qwen time") is a teaser; the lead is the
+    member closest to the others, so the headline names the story. Two members tie: the earliest leads."""
+    url = "https://www.reddit.com/r/LocalLLaMA/comments/q{}/"
+    titles = ["Qwen time", "Qwen 3 release is imminent", "Qwen 3 weights are up"]
+    items = [  # each links the next, in a ring: one story whatever the vectors say, no thread linked more
+        item(f"reddit:{k}", t, feed="LocalLLaMA", url=url.format(k), links=(url.format((k + 1) % 3),),
+             published=T0 + timedelta(hours=k))
+        for k, t in enumerate(titles)
+    ]  # fmt: skip
+    vecs = np.zeros((3, 64), dtype=np.float32)
+    vecs[:, 0] = 1.0
+    vecs[0] = np.eye(64)[5]  # the teaser is unlike the other two; the middle one is closest to both
+    vecs[2, 1] = 0.5
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    (story,) = cluster(items, vecs, CFG)
+    assert story.lead.key == "reddit:1" and story.headline == "Qwen 3 release is imminent"
+    pair = [replace(items[1], links=(items[2].url,)), replace(items[2], links=(items[1].url,))]
+    (story2,) = cluster(pair, vecs[1:], CFG)
+    assert story2.lead.key == "reddit:1"  # two members tie: the earlier post
 
 
 def test_run_cluster_file_writes_every_id_once(tmp_path: Path) -> None:
