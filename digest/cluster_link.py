@@ -91,9 +91,8 @@ def same_product(feats: Features, a: np.ndarray, b: np.ndarray, where: np.ndarra
 def _member_of(feats: Features, i: int, j: int) -> bool:
     """Whether item i names a family member ("qwen3-coder-next") of a mark both share that j lacks."""
     shared = feats.mark_terms[i] & feats.mark_terms[j]
-    prefixes = {m + "-" for m in shared} | {
-        m.replace("_", "-") + "-" for m in shared
-    }  # "gpt_5.3" → "gpt-5.3-"
+    # "qwen3" prefixes "qwen3-coder-next"; a joined version "gpt_5.3" is spelled "gpt-5.3-codex" in a token
+    prefixes = {m + "-" for m in shared} | {m.replace("_", "-") + "-" for m in shared}
     for term in feats.token_sets[i] - feats.token_sets[j]:
         for prefix in prefixes:
             if term.startswith(prefix):
