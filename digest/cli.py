@@ -254,12 +254,13 @@ def cmd_feedback(cfg: Config, args: argparse.Namespace, log: Any) -> int:
 
     from digest.feedback import find_target, parse_target, read_mbox
     from digest.pipeline import open_store
-    from digest.signals import clip
 
     with open_store(cfg) as store:
         if args.action == "list":
             for fb in store.feedback():
-                print(f"{fb.at:%Y-%m-%d}  {fb.kind:8} {fb.target}")
+                found = find_target(store, fb.target)
+                title = f"  {_title(found[0])}" if found else ""
+                print(f"{fb.at:%Y-%m-%d}  {fb.kind:8} {fb.target}{title}")
             return 0
         if args.action == "import":
             got = read_mbox(args.mbox)
@@ -274,7 +275,7 @@ def cmd_feedback(cfg: Config, args: argparse.Namespace, log: Any) -> int:
         new = store.add_feedback(args.action, target)
         found = find_target(store, target)
         if found:  # say what was judged, so a mistyped id or URL shows at once
-            note = f' — "{clip(found[0].title or found[0].text or found[0].url)}"'
+            note = f" — {_title(found[0])}"
         elif args.action == "mute" and target.startswith(("http://", "https://")):
             note = f" — everything from {(urlsplit(target).hostname or '').removeprefix('www.')}"
         elif args.action == "mute":
@@ -283,6 +284,13 @@ def cmd_feedback(cfg: Config, args: argparse.Namespace, log: Any) -> int:
             note = " — not in the store: it counts once an item by that id or URL is collected"
         print(f"{args.action}: {target}{note}" + ("" if new else " (already stored)"))
     return 0
+
+
+def _title(item: Any) -> str:
+    """A stored item as feedback output names it: its title (or text, or URL), quoted and clipped."""
+    from digest.signals import clip
+
+    return f'"{clip(item.title or item.text or item.url)}"'
 
 
 def cmd_feeds(cfg: Config, args: argparse.Namespace, log: Any) -> int:

@@ -98,6 +98,10 @@ def test_feedback_says_what_it_judged(cfg: str, tmp_path: Path, capsys: pytest.C
         "mute: crypto — every item containing it",
         "mute: https://spam.example/a — everything from spam.example",
     ]
+    assert main(["--config", cfg, "feedback", "list"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[0].endswith('like     https://anthropic.com/news/claude-opus-4-6  "Claude Opus 4.6"')
+    assert listed[1].endswith("dislike  arxiv:2602.99999")  # nothing stored: no title to show
 
 
 def test_cluster_and_rank_commands_write_item_lines(cfg: str, tmp_path: Path) -> None:
