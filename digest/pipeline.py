@@ -61,7 +61,8 @@ def collect(
         new = store.save_source_result(week, result)
         result = dataclasses.replace(result, new=new, items=())
         results.append(result)
-        status = "; ".join(result.errors) or (f"fell back to {result.fallback}" if result.fallback else "ok")
+        # A failure's detail follows as its own warning line (the CLI prints those, cron or not).
+        status = "failed" if result.errors else f"fell back to {result.fallback}" if result.fallback else "ok"
         log(f"{result.name}: fetched {result.fetched}, new {new}, {status}")
     return results
 

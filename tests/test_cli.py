@@ -170,7 +170,7 @@ def test_collect_shows_each_source_at_a_terminal_and_only_failures_in_cron(
         next(server, None)
     assert len(cron) == 1 and cron[0].startswith("digest: warning: source rss:Down failed: ")
     assert tty[0] == "hn:HN: fetched 2, new 0, ok"
-    assert tty[1].startswith("rss:Down: fetched 0, new 0, ")
+    assert tty[1] == "rss:Down: fetched 0, new 0, failed"  # the detail is the warning line below
     assert tty[2] == "collected 0 new items from 2 sources; 1 failed"  # the second run finds nothing new
     assert tty[3:] == cron
 
