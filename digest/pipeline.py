@@ -175,8 +175,8 @@ def _short_name(story: RankedStory) -> str:
 
 
 def issue_title(week: str, stories: Sequence[RankedStory]) -> str:
-    """ "digest 2026-W06: CPMobius, Kimi K2.5, MAS-ProVe and 7 more": the top stories by name, as many as
-    fit in `TITLE_CHARS` (always one), so the subject line says what is inside."""
+    """ "digest 2026-W06: Claude Opus 4.6, Qwen3-Coder-Next, CPMobius and 7 more": the top stories by
+    name, as many as fit in `TITLE_CHARS` (always one), so the subject line says what is inside."""
     if not stories:
         return f"digest {week}: a quiet week"
     names = [_short_name(s) for s in stories]

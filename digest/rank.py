@@ -55,6 +55,7 @@ WEIGHTS = {
     "freshness": 0.2,
     "novelty": 1.0,  # a near copy of a story sent in the last ten issues costs as much as a big team earns
 }
+WIDE_COVERAGE = 0.5  # coverage (weighted) from which a story leads the issue: two sources, or 4+ threads
 NEGATIVE_FLOOR = 0.25  # cosine to a negative interest or disliked item below this costs nothing
 NEGATIVE_SCALE = 4.0
 EXCLUDED = -100.0
@@ -321,6 +322,10 @@ def select(
         )
         picked.append(best)
         left.remove(best)
+    # The issue opens with what the week talked about: stories several sources (or many threads) carry
+    # come first, each group in MMR's order. A paper's record cues outscore a launch's engagement, so
+    # by score alone the week's launch would sit under five papers.
+    picked.sort(key=lambda r: r.components.get("coverage", 0.0) < WIDE_COVERAGE)
     feeds = {(i.source, i.feed) for r in picked for i in r.story.items}
     skip = boilerplate([i for r in ranked for i in r.story.items], feeds)
     return [dataclasses.replace(r, summary=r.summary or summarize_story(r.story, skip=skip)) for r in picked]

@@ -56,7 +56,7 @@ class IssueSummary:
     final: bool = True  # only final issues go into the Atom feed (readers never refresh an entry)
     headlines: tuple[tuple[str, str], ...] = ()  # (title, url) per story, for the feed entry
     span: str = ""  # "2–8 Feb 2026"
-    named: int = 1  # leading stories the title names ("digest 2026-W06: CPMobius, Kimi K2.5 and 8 more")
+    named: int = 1  # leading stories the title names ("digest 2026-W06: Claude Opus 4.6, … and 8 more")
 
 
 def templates_dir() -> Path:

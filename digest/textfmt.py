@@ -34,6 +34,7 @@ def short_name(headline: str, paper: bool) -> str:
         name, sep, _ = headline.partition(": ")
         if sep and len(name) <= 30 and len(name.split()) <= 4:
             return name
+    headline = headline.rstrip(" .!?;:,") or headline  # "Qwen 3 !!!" goes by "Qwen 3" in a list
     return headline if len(headline) <= 40 else truncate(headline, 39)  # 40 with the ellipsis
 
 

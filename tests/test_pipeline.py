@@ -167,3 +167,5 @@ def test_the_issue_title_names_the_top_stories_that_fit_a_subject_line() -> None
     one = issue_title("2026-W06", papers[2:3])
     assert one == f"digest 2026-W06: {papers[2].story.headline[:39].rsplit(' ', 1)[0]}…"  # cut at a word
     assert issue_title("2026-W06", []) == "digest 2026-W06: a quiet week"
+    shout = dataclasses.replace(papers[2], story=dataclasses.replace(papers[2].story, headline="Qwen 3 !!!"))
+    assert issue_title("2026-W06", [shout, papers[0]]) == "digest 2026-W06: Qwen 3, Kimi K2.5"

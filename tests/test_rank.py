@@ -331,3 +331,23 @@ def test_similarities_are_compared_within_a_source_of_twenty_or_more() -> None:
     assert z[39] == pytest.approx(z[19]) and z[39] > 1.5
     few = zscore_by_source(x[:25], papers + posts[:5])  # 5 posts: too few to stand on their own
     assert few[24] < 0
+
+
+def test_the_issue_opens_with_what_several_sources_carry_then_keeps_mmr_order() -> None:
+    """A paper's record cues (a named system, a big team, a technical report) outscore a launch's
+    coverage; the launch that HN and Reddit both carry still opens the issue, the rest keep their order."""
+    authors = tuple(f"A{k}" for k in range(12))
+    papers = [
+        story(item(f"arxiv:{k}", f"Agentron{k}: agent paper", source="arxiv", day=k % 5, authors=authors,
+                   comment="Technical report"))
+        for k in range(4)
+    ]  # fmt: skip
+    launch = story(
+        item("hn:1", "agent launch", source="hn", url="https://lab.example/launch"),
+        item("reddit:1", "agent launch thread", source="reddit", url="https://reddit.example/1"),
+    )
+    ranked = _rank([*papers, launch])
+    assert ranked[-1].story.id == launch.id  # by score alone it comes last
+    picked = select(ranked, replace(CFG, top_n=5, diversity=0.0))
+    assert picked[0].story.id == launch.id and picked[0].components["coverage"] >= 0.5
+    assert [r.story.id for r in picked[1:]] == [r.story.id for r in ranked[:-1]]
