@@ -250,10 +250,11 @@ def cmd_eval(cfg: Config, args: argparse.Namespace, log: Any) -> int:
 
 
 def cmd_feedback(cfg: Config, args: argparse.Namespace, log: Any) -> int:
-    from urllib.parse import urlsplit
+    from datetime import datetime, timezone
 
     from digest.feedback import find_target, parse_target, read_mbox
     from digest.pipeline import open_store
+    from digest.profile import Feedback, mute_terms
 
     with open_store(cfg) as store:
         if args.action == "list":
@@ -276,10 +277,9 @@ def cmd_feedback(cfg: Config, args: argparse.Namespace, log: Any) -> int:
         found = find_target(store, target)
         if found:  # say what was judged, so a mistyped id or URL shows at once
             note = f" — {_title(found[0])}"
-        elif args.action == "mute" and target.startswith(("http://", "https://")):
-            note = f" — everything from {(urlsplit(target).hostname or '').removeprefix('www.')}"
-        elif args.action == "mute":
-            note = " — every item containing it"
+        elif args.action == "mute":  # what the ranking will silence: a URL's site, or a keyword
+            _, domain, _ = mute_terms(Feedback(kind="mute", target=target, at=datetime.now(timezone.utc)), {})
+            note = f" — everything from {domain}" if domain else " — every item containing it"
         else:
             note = " — not in the store: it counts once an item by that id or URL is collected"
         print(f"{args.action}: {target}{note}" + ("" if new else " (already stored)"))

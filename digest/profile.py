@@ -13,13 +13,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 import numpy as np
 
 from digest.config import ProfileConfig
 from digest.errors import ConfigError
 from digest.models import Item
+from digest.urls import site
 
 if TYPE_CHECKING:
     from digest.embed import Embedder
@@ -148,7 +148,7 @@ def _fit_classifier(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, float
     return clf.coef_[0].astype(np.float32), float(clf.intercept_[0])
 
 
-def _mute_terms(fb: Feedback, feedback_items: Mapping[str, Item]) -> tuple[str, str, str]:
+def mute_terms(fb: Feedback, feedback_items: Mapping[str, Item]) -> tuple[str, str, str]:
     """(keyword, domain, feed) a mute stands for: a keyword as given, a URL's domain, a blog item's feed.
 
     Muting one paper, post or HN story mutes that story only (see `muted_keys`): its arXiv category,
@@ -159,7 +159,7 @@ def _mute_terms(fb: Feedback, feedback_items: Mapping[str, Item]) -> tuple[str, 
     if item is not None:
         return "", "", item.feed if item.source == "rss" else ""
     if target.startswith(("http://", "https://")):
-        return "", (urlsplit(target).hostname or "").removeprefix("www."), ""
+        return "", site(target), ""
     return target.lower(), "", ""
 
 
@@ -238,7 +238,7 @@ def build_profile(
             if fb.target in feedback_items:
                 muted_keys |= item_ids(feedback_items[fb.target])
                 muted_keys.add(fb.target)
-            kw, dom, feed = _mute_terms(fb, feedback_items)
+            kw, dom, feed = mute_terms(fb, feedback_items)
             keywords += [kw] if kw else []
             domains += [dom] if dom else []
             feeds += [feed] if feed else []

@@ -36,6 +36,7 @@ from digest.signals import (
     zscore_by_source,
 )
 from digest.summarize import boilerplate, summarize_story
+from digest.urls import site
 
 # Weight of each signal in the score. Similarities enter as z-scores over the week's candidates
 # (raw cosines sit in a narrow band); the others are on a 0..1 scale (engagement centred at neutral).
@@ -65,7 +66,7 @@ def _muted(story: Story, profile: Profile) -> str:
     if profile.muted_keys and set(story_keys(story)) & profile.muted_keys:
         return "muted story"
     for item in story.items:
-        host = _host(item.url)
+        host = site(item.url)
         if item.source.lower() in profile.muted_sources:
             return f"muted source {item.source}"
         for d in profile.muted_domains:
@@ -78,12 +79,6 @@ def _muted(story: Story, profile: Profile) -> str:
             if re.search(r"(?<!\w)" + re.escape(kw) + r"(?!\w)", text):
                 return f"muted keyword '{kw}'"
     return ""
-
-
-def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return (urlsplit(url).hostname or "").lower().removeprefix("www.")
 
 
 def _similarities(vecs: np.ndarray, profile: Profile) -> dict[str, np.ndarray]:

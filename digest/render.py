@@ -17,7 +17,6 @@ from datetime import datetime, timezone
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import css_inline
 import jinja2
@@ -38,6 +37,7 @@ from digest.textfmt import (
     truncate,
     wrap,
 )
+from digest.urls import site
 
 GMAIL_CLIP_BYTES = 102 * 1024
 WEEK_RE = re.compile(r"^\d{4}-W\d{2}$")
@@ -136,8 +136,7 @@ def _item_links(item: Item) -> list[tuple[str, str]]:
     href = safe_url(item.url)
     thread = next((u for u in item.links if _HN_THREAD.match(u)), "") if item.source == "hn" else ""
     if thread and href and not _HN_THREAD.match(href):
-        site = (urlsplit(href).hostname or "").removeprefix("www.")
-        return [(site, href), (source_label(item), thread)]
+        return [(site(href), href), (source_label(item), thread)]
     return [(source_label(item), href)] if href else []
 
 

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 import nh3
 
+from digest.urls import site
+
 
 def plain(value: str) -> str:
     """Untrusted HTML or text → one line of text: tags and script/style bodies dropped, entities decoded."""
@@ -59,8 +61,7 @@ def safe_url(url: str) -> str:
 
 def short_link(url: str, limit: int = 48) -> str:
     parts = urlsplit(url)
-    host = (parts.hostname or "").removeprefix("www.")
-    label = host + parts.path.rstrip("/") + (f"?{parts.query}" if parts.query else "")
+    label = site(url) + parts.path.rstrip("/") + (f"?{parts.query}" if parts.query else "")
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 

@@ -197,6 +197,11 @@ _PROFILE = re.compile(
 )
 
 
+def site(url: str) -> str:
+    """A URL's host as a reader names the site: lower-case, without "www." ("" when there is none)."""
+    return (urlsplit(url).hostname or "").removeprefix("www.")
+
+
 def is_promo_link(url: str) -> bool:
     """Whether a canonical URL (`canonical_url`) is a creator's profile or promo link."""
     return (urlsplit(url).hostname or "") in _PROMO_HOSTS or bool(_PROFILE.match(url))
