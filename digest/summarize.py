@@ -193,14 +193,11 @@ def summarize(item: Item, max_chars: int = 320, skip: frozenset[str] = frozenset
     title = plain_text(item.title)
     if body.lower().startswith(title.lower()) and title:
         body = body[len(title) :].lstrip(" -–—:.|")
-    if skip:
-        body = " ".join(x for x in _sentences(body) if _shape(x) not in skip)
-    if not body:
+    sentences = [x for x in _sentences(body) if _shape(x) not in skip]
+    if not sentences:
         return _cut(title, max_chars)
-    sentences = _sentences(body)
     if item.source == "arxiv":
         sentences = _from_contribution(sentences)
-        body = " ".join(sentences)
     picked: list[str] = []
     used = 0
     for sentence in sentences:
@@ -210,7 +207,7 @@ def summarize(item: Item, max_chars: int = 320, skip: frozenset[str] = frozenset
         picked.append(sentence)
         used += extra
     if not picked:  # the first sentence alone is too long: cut it at a word
-        return _cut(body, max_chars)
+        return _cut(" ".join(sentences), max_chars)
     return " ".join(picked)
 
 
