@@ -286,8 +286,8 @@ def cluster(items: Sequence[Item], vectors: np.ndarray, cfg: ClusterConfig) -> l
     stories = []
     for grp in groups:
         members = [items[i] for i in sorted(grp, key=lambda i: (items[i].published, items[i].key))]
-        inlinks = _inlinks(sorted(grp), feats, items)
-        lead = _lead(members, inlinks, _centrality(sorted(grp), vectors, items))
+        ordered = sorted(grp)
+        lead = _lead(members, _inlinks(ordered, feats, items), _centrality(ordered, vectors, items))
         stories.append(Story(id=story_id(lead), items=tuple(members), lead=lead, headline=_headline(lead)))
     stories.sort(key=lambda s: (-len(s.items), s.lead.published, s.id))
     return stories
