@@ -37,10 +37,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 unexpected, 2 bad config/input, 3 all sources failed, 4 storage, "
         "5 delivery, 6 locked by another run, 7 model missing.",
     )
-    p.add_argument(
-        "--config", metavar="PATH", help="TOML config (default ./digest.toml, else built-in defaults)"
-    )
-    p.add_argument("-v", "--verbose", action="store_true", help="say what each stage did")
+    _common_options(p, None, False)
     p.add_argument("--version", action="version", version=f"digest {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -100,7 +97,30 @@ def _parser() -> argparse.ArgumentParser:
     fd.add_parser("list", help="list configured and imported feeds")
     c = sub.add_parser("serve", help="preview the archive on 127.0.0.1")
     c.add_argument("--port", type=int, default=8000)
+    _after_command(sub)
     return p
+
+
+def _common_options(p: argparse.ArgumentParser, config: Any, verbose: Any) -> None:
+    p.add_argument(
+        "--config",
+        metavar="PATH",
+        default=config,
+        help="TOML config (default ./digest.toml, else built-in defaults)",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", default=verbose, help="say what each stage did")
+
+
+def _after_command(sub: Any) -> None:
+    """`--config` and `-v` also after the command (`digest run --config x.toml`), at every level.
+
+    Defaults are suppressed there, so an option given before the command is not reset by the
+    subcommand's parser."""
+    for c in dict.fromkeys(sub.choices.values()):
+        _common_options(c, argparse.SUPPRESS, argparse.SUPPRESS)
+        for a in c._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                _after_command(a)
 
 
 @contextmanager

@@ -49,6 +49,20 @@ def test_feeds_import_then_list(cfg: str, capsys: pytest.CaptureFixture[str]) ->
     assert "broken.opml" in capsys.readouterr().err
 
 
+def test_config_and_verbose_work_before_or_after_the_command(
+    cfg: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`digest feeds import --config x.toml FILE` is what people type; it must use x.toml."""
+    opml = str(DATA / "sources" / "feeds.opml")
+    assert main(["feeds", "import", opml, "--config", cfg]) == 0
+    assert "feeds read" in capsys.readouterr().out
+    assert (Path(cfg).parent / "d.db").exists()  # the store the config names, not ./digest.db
+    assert main(["-v", "--config", cfg, "feeds", "list"]) == 0  # given before: not reset after
+    assert "Hugging Face" in capsys.readouterr().out
+    assert main(["feeds", "list", "--config", str(Path(cfg).parent / "missing.toml")]) == 2
+    assert "missing.toml" in capsys.readouterr().err
+
+
 def test_feedback_from_the_command_line_and_from_mail_replies(
     cfg: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
