@@ -30,6 +30,12 @@ def _resolve_week(text: str) -> str:
     return parse_week(text)
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a TCP port (1-65535)")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="digest",
@@ -96,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("opml", metavar="FILE.opml")
     fd.add_parser("list", help="list configured and imported feeds")
     c = sub.add_parser("serve", help="preview the archive on 127.0.0.1")
-    c.add_argument("--port", type=int, default=8000)
+    c.add_argument("--port", type=_port, default=8000, help="TCP port, 1-65535 (default: 8000)")
     _after_command(sub)
     return p
 
@@ -182,6 +188,10 @@ def cmd_export(cfg: Config, args: argparse.Namespace, log: Any) -> int:
     else:
         start, end = datetime(1970, 1, 1, tzinfo=timezone.utc), datetime(9999, 1, 1, tzinfo=timezone.utc)
     with open_store(cfg) as store:
+        if args.source and args.source not in (names := store.source_names()):
+            raise InputError(
+                f"--source: no stored item comes from '{args.source}' (known: {', '.join(names) or 'none'})"
+            )
         for item in store.items_between(start, end, args.source):
             sys.stdout.write(item_to_json(item) + "\n")
     return 0

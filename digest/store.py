@@ -189,6 +189,11 @@ class SQLiteStore:
             self._row_item(r) for r in self._query(f"SELECT {self._ITEM_COLS} FROM items WHERE {where}", args)
         ]
 
+    def source_names(self) -> list[str]:
+        """Every source and feed name that stored items carry, sorted (for `export --source`)."""
+        rows = self._query("SELECT source FROM items UNION SELECT feed FROM items WHERE feed != ''")
+        return sorted(str(r[0]) for r in rows)
+
     def count_items(self) -> int:
         return int(self._query("SELECT COUNT(*) FROM items")[0][0])
 

@@ -63,6 +63,21 @@ def test_config_and_verbose_work_before_or_after_the_command(
     assert "missing.toml" in capsys.readouterr().err
 
 
+def test_export_of_an_unknown_source_and_serve_on_a_bad_port_are_one_line(
+    cfg: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    opml = str(DATA / "sources" / "feeds.opml")
+    assert main(["--config", cfg, "feeds", "import", opml]) == 0  # creates the store
+    capsys.readouterr()
+    assert main(["--config", cfg, "export", "--source", "arxive"]) == 2  # a typo, not "no items"
+    err = capsys.readouterr().err
+    assert "--source" in err and "'arxive'" in err and len(err.strip().splitlines()) == 1
+    with pytest.raises(SystemExit) as e:
+        main(["--config", cfg, "serve", "--port", "99999"])
+    assert e.value.code == 2
+    assert "'99999' is not a TCP port" in capsys.readouterr().err
+
+
 def test_feedback_from_the_command_line_and_from_mail_replies(
     cfg: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
