@@ -16,7 +16,7 @@ from typing import Any
 
 from digest import __version__
 from digest.config import Config, load_config
-from digest.errors import DigestError, InputError
+from digest.errors import DigestError, InputError, NothingStoredError
 from digest.weeks import current_week, parse_week, previous_week
 
 
@@ -242,7 +242,15 @@ def cmd_run(cfg: Config, args: argparse.Namespace, log: Any) -> int:
     with _locked(cfg), open_store(cfg) as store:
         # every source failing is exit 3, but the items already stored still make (and send) the issue
         sources_status = _collect(cfg, store, week, log)
-        built = build(cfg, store, week, log)
+        try:
+            built = build(cfg, store, week, log)
+        except NothingStoredError:  # an empty issue would only say "outage" to the reader: build none
+            if not sources_status:
+                raise NothingStoredError(
+                    f"no issue for {week}: the sources gave no item of the week"
+                ) from None
+            _err(f"no issue for {week}: every source failed and no item of the week is stored")
+            return sources_status
         log(f"{week}: {len(built.issue.stories)} stories → {built.archive_page}", summary=True)
         if args.no_send:
             return sources_status

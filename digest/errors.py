@@ -21,6 +21,10 @@ class InputError(DigestError):
     exit_code = 2
 
 
+class NothingStoredError(InputError):
+    """No item is stored for the week asked for: there is nothing to build an issue from."""
+
+
 class SourceError(DigestError):
     """A source failed; carried inside SourceResult, raised only when the caller asked for one source."""
 

@@ -12,11 +12,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from digest.config import Config
-from digest.errors import InputError
+from digest.errors import InputError, NothingStoredError
 from digest.itemfile import read_items
 from digest.models import Issue, Item, RankedStory, SourceResult
 from digest.serialize import issue_from_dict, issue_to_dict
 from digest.store import SQLiteStore
+from digest.textfmt import date_range
 from digest.weeks import current_week, week_of, week_window
 
 Log = Callable[[str], None]
@@ -199,6 +200,11 @@ def build(cfg: Config, store: SQLiteStore, week: str | None = None, log: Log = _
     week = week or current_week()
     start, end = week_window(week)
     items = store.items_between(start, end)
+    if not items:  # an outage or a week never collected, not a quiet week: publish nothing
+        raise NothingStoredError(
+            f"--week: no items stored for {week} ({date_range(start, end)}); "
+            f"run `digest collect --week {week}` first"
+        )
     top = rank_week(cfg, store, week, items, log)
     previous = store.get_issue(week)
     built_at = datetime.fromisoformat(previous["built_at"]) if previous else datetime.now(timezone.utc)

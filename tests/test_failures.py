@@ -253,6 +253,25 @@ def test_every_source_failing_makes_run_exit_3(
     assert (work / "archive" / WEEK / "index.html").is_file()  # the stored items still make the issue
 
 
+def test_a_week_with_nothing_stored_builds_no_issue(
+    populated: Populated, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty "quiet week" issue after an outage would be archived, put in the feed and mailed."""
+    u = _url(populated)
+    config = feeds_config(u).replace("/hnrss/frontpage?count=100", "/hnrss/frontpage?_fault=500")
+    config = config.replace("/feeds/kagi-blog.xml", "/feeds/no-such-blog.xml")
+    work = copy_of(populated, tmp_path, config)
+    cfg, week = str(work / "digest.toml"), "2026-W07"  # the store holds only W06
+    assert main(["--config", cfg, "run", "--week", week]) == 3
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 3 and f"no issue for {week}: every source failed" in lines[-1]
+    assert main(["--config", cfg, "build", "--week", week]) == 2
+    line = one_line(capsys)
+    assert f"no items stored for {week}" in line and f"digest collect --week {week}" in line
+    assert not (work / "archive" / week).exists()
+    assert counts(work / "digest.db") == (populated.items, [WEEK])
+
+
 def test_unreachable_smtp_is_exit_5_and_the_next_send_delivers(
     populated: Populated, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
