@@ -25,6 +25,7 @@ from datetime import datetime
 
 import numpy as np
 
+from digest.cluster_text import MARK
 from digest.config import Config
 from digest.embed import Embedder, embed_items
 from digest.models import Item, RankedStory, Story
@@ -78,13 +79,20 @@ def _post_refs(item: Item) -> set[str]:
     return out
 
 
-def _name(item: Item) -> str:
-    """A paper's own name ("Kimi K2.5" of "Kimi K2.5: Visual Agentic Intelligence"), or ""."""
+def _names(item: Item) -> set[str]:
+    """A paper's own name ("kimi k2.5" of "Kimi K2.5: Visual Agentic Intelligence") and, when its title
+    opens with a versioned mark ("Phi-4-reasoning Technical Report"), that mark as posts spell it, with
+    hyphens or spaces ("phi-4-reasoning", "phi 4 reasoning")."""
+    out: set[str] = set()
     head = _NAME_HEAD.split(item.title, maxsplit=1)
-    if len(head) < 2 or not 1 <= len(head[0].split()) <= 4:
-        return ""
-    name = " ".join(_WORD.findall(head[0].lower()))
-    return name if len(name) >= 3 else ""
+    if len(head) == 2 and 1 <= len(head[0].split()) <= 4:
+        name = " ".join(_WORD.findall(head[0].lower()))
+        if len(name) >= 3:
+            out.add(name)
+    first = _WORD.findall(item.title.lower())[:1]
+    if first and first[0][0].isalpha() and MARK.match(first[0]) and len(first[0]) >= 3:
+        out |= {first[0], " ".join(_WORD.findall(first[0].replace("-", " ")))}
+    return out
 
 
 def _ngrams(text: str, n: int = 4) -> set[str]:
@@ -110,8 +118,7 @@ def merge_candidates(items: Sequence[Item], static: np.ndarray, near: float = NE
         ids = _paper_ids(items[int(k)])
         for x in ids:
             owner.setdefault(x, []).append(int(k))
-        name = _name(items[int(k)])
-        if ids & refs or (name and name in grams):
+        if ids & refs or _names(items[int(k)]) & grams:
             need[k] = True
     for start in range(0, len(posts), 1024):
         sims = static[posts[start : start + 1024]] @ static[papers].T

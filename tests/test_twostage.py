@@ -66,6 +66,21 @@ def test_clustering_sees_posts_and_the_papers_they_link_name_or_sit_next_to() ->
     assert far.tolist() == [True, False, True, False, True, True, True]
 
 
+def test_a_paper_whose_title_opens_with_a_versioned_mark_is_seen_when_a_post_names_it() -> None:
+    """A post spells "Phi 4 Reasoning" where the paper says "Phi-4-reasoning Technical Report" (no
+    colon, so no name): were the paper left out, the post would join its nearest sibling
+    ("Phi-4-Mini-Reasoning: ...") instead."""
+    items = [
+        paper(1, "Phi-4-reasoning Technical Report"),
+        paper(2, "Phi-4-Mini-Reasoning: Small Reasoning Models in Math"),
+        paper(3, "Qwen2.5 fine-tuning for legal text"),  # a mark no post names
+        paper(4, "4-bit quantization of vision transformers"),  # opens with digits: not a product
+        post("reddit:a", "Microsoft just released Phi 4 Reasoning (14b)", "We can run 4-bit quants."),
+    ]
+    need = merge_candidates(items, np.eye(5, dtype=np.float32))  # no paper is statically near
+    assert need.tolist() == [True, False, False, False, True]
+
+
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> tuple[Embedder, Embedder]:
     folder = tiny_static_model(tmp_path_factory.mktemp("m2v") / "tiny")
