@@ -11,9 +11,9 @@
    two posts of one channel unless their own (penalised) S clears the threshold or both name one
    versioned product (a launch's threads, joined by the group's average; not a sibling product).
    Topic is not identity, so a merge also needs a vouched pair: a shared *coherent* word (its items
-   are much more alike than the batch: "opus_4.6", not "claude"), a strong overlap of rare words
-   (tf-idf cosine >= `lexical_vouch`) or a paraphrase-level cosine; a post joins a paper only if it
-   names the paper.
+   are much more alike than the batch's posts: "opus_4.6", not "claude"; a paper has only its title's
+   words there), a strong overlap of rare words (tf-idf cosine >= `lexical_vouch`) or a
+   paraphrase-level cosine; a post joins a paper only if it has every part of the paper's own name.
 4. Candidate pairs (sharing a coherent or rare word, or paraphrases; sparse, no n×n matrix) with
    S >= threshold form a graph; each component (cut to `max_group` items) goes to hdbscan over 1-S,
    whose proposals are verified by constrained average linkage (cluster_link.average_link: mean S >=
@@ -33,6 +33,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
+from digest.cluster_joins import link_joins
 from digest.cluster_link import (
     Rules,
     average_link,
@@ -43,7 +44,7 @@ from digest.cluster_link import (
     penalty,
     same_product,
 )
-from digest.cluster_text import Features, build_features, channel, link_joins
+from digest.cluster_text import Features, build_features, channel
 from digest.config import ClusterConfig, Config
 from digest.errors import InputError
 from digest.itemfile import read_items

@@ -133,7 +133,8 @@ def block_constraints(
     ok = (c @ c.T).toarray() > 0
     ok |= lex >= rules.lexical_vouch
     w = feats.words[members]
-    named = (feats.paper_names[members] @ w.T).toarray() > 0
+    p = feats.paper_names[members]
+    named = (p @ w.T).toarray() >= np.maximum(np.asarray(p.sum(axis=1)), 1)  # every part of the name
     ax = feats.arxiv[members]
     paper_post = ax[:, None] & ~ax[None, :]
     ok &= ~paper_post | named
@@ -159,11 +160,20 @@ def pair_constraints(
 
     ok = shared(feats.coherent[a], feats.coherent[b]) | (lex >= rules.lexical_vouch)
     xa, xb = feats.arxiv[a], feats.arxiv[b]
-    ok &= ~(xa & ~xb) | shared(feats.paper_names[a], feats.words[b])
-    ok &= ~(xb & ~xa) | shared(feats.paper_names[b], feats.words[a])
+    ok &= ~(xa & ~xb) | names_paper(feats, b, a)
+    ok &= ~(xb & ~xa) | names_paper(feats, a, b)
     ok |= _share_names(feats, a, b) & ~xa & ~xb
     ok |= cos >= rules.paraphrase
     return ok & ~bad
+
+
+def names_paper(feats: Features, post: np.ndarray, paper: np.ndarray) -> np.ndarray:
+    """Aligned pairs where the post has every part of the paper's own name ("Vibe AIGC: …" is not
+    named by a post on vibe coding)."""
+    p = feats.paper_names[paper]
+    parts = np.asarray(p.sum(axis=1)).ravel()
+    found = np.asarray(p.multiply(feats.words[post]).sum(axis=1)).ravel()
+    return (parts > 0) & (found >= parts)
 
 
 def _share_names(feats: Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -51,7 +51,7 @@ _URL_IN_TEXT = re.compile(r"https?://[^\s<>\"')\]]+")
 _SLUG_IS_TITLE = ("reddit.com", "redd.it")  # permalink slugs repeat the post title: no new words
 # A leak or teaser and the launch it anticipates are two stories ("The leaks are real: Opus 4.6 soon").
 _RUMOUR = re.compile(r"\b(?:leak(?:s|ed)?|rumou?r(?:s|ed)?|teas(?:e|es|ed|ing)|spotted)\b", re.I)
-_MARK = re.compile(r"(?=.*[a-z])(?=.*\d)")  # a versioned product name: letters and digits in one word
+MARK = re.compile(r"(?=.*[a-z])(?=.*\d)")  # a versioned product name: letters and digits in one word
 _NO_FEED_SINGLE = frozenset({"hn"})  # sources that are one front page: same source = same channel
 
 
@@ -62,7 +62,7 @@ class Features:
     tfidf: sparse.csr_matrix  # l2-normalised, IDF over the batch
     coherent: sparse.csr_matrix  # item × word, 1 where the word is coherent enough to vouch
     words: sparse.csr_matrix  # item × word, 1 where the item has the word
-    paper_names: sparse.csr_matrix  # item × word: a paper's own name ("PersonaPlex: …")
+    paper_names: sparse.csr_matrix  # item × word: the parts of a paper's own name ("PersonaPlex: …")
     rare: sparse.csr_matrix  # item × word, 1 where few items of the batch share the word (candidate pairs)
     rare_df: np.ndarray  # per word: how many items of the batch have it
     versions: list[dict[str, frozenset[str]]]  # "gpt" → {"5.3"}; a name with different versions differs
@@ -217,10 +217,12 @@ def build_features(items: Sequence[Item], vectors: np.ndarray) -> Features:
         papers.append(_paper_name(item))
         heads.append(_names(item))
     n = len(items)
-    kappa = max(COHERENCE_MIN, _baseline(vectors) + COHERENCE_MARGIN)
+    # Words vouch for pairs with a post in them (two papers never merge): the bar is set by how alike
+    # the batch's posts are, not by a week's hundreds of papers on one field, all alike to each other.
+    posts = [k for k, i in enumerate(items) if i.source != "arxiv"]
+    kappa = max(COHERENCE_MIN, _baseline(vectors[posts] if len(posts) >= 2 else vectors) + COHERENCE_MARGIN)
     tfidf, vocab = _tfidf(docs)
-    words = tfidf.copy()
-    words.data[:] = 1.0
+    words = _presence(tfidf, vocab, items)
     coh = _coherence(words, vectors)
     coherent = sparse.csr_matrix(words.multiply((coh >= kappa).astype(np.float32)[None, :]))
     coherent.eliminate_zeros()
@@ -228,7 +230,7 @@ def build_features(items: Sequence[Item], vectors: np.ndarray) -> Features:
     rare = sparse.csr_matrix(words.multiply(((df >= 2) & (df <= RARE_DF)).astype(np.float32)[None, :]))
     rare.eliminate_zeros()
     terms = sorted(vocab, key=vocab.__getitem__)
-    marked = np.array([_MARK.search(t) is not None for t in terms] or [False], dtype=np.float32)
+    marked = np.array([MARK.search(t) is not None for t in terms] or [False], dtype=np.float32)
     marks = sparse.csr_matrix(coherent.multiply(marked[None, :]))
     marks.eliminate_zeros()
     mark_terms = [
@@ -266,6 +268,26 @@ def build_features(items: Sequence[Item], vectors: np.ndarray) -> Features:
         [frozenset(d) if mark_terms[k] else frozenset() for k, d in enumerate(docs)],  # only read with marks
         np.array([hash(" ".join(i.title.casefold().split())) if i.source == "rss" else -1 for i in items]),
     )
+
+
+def _presence(tfidf: sparse.csr_matrix, vocab: dict[str, int], items: Sequence[Item]) -> sparse.csr_matrix:
+    """Item × word, 1 where the item has the word; a paper has only its title's words here.
+
+    An abstract's lead names the tools a paper used ("we fine-tune Qwen3-8B"), not what the paper is:
+    counted, a week's hundreds of papers built on Qwen3 would make "qwen3" a topic word, too loose to
+    vouch for the threads of a Qwen3 launch (and a batch with papers would judge posts unlike one without).
+    """
+    words = tfidf.copy()
+    words.data[:] = 1.0
+    papers = [k for k, i in enumerate(items) if i.source == "arxiv" and i.title.strip()]
+    if not papers:
+        return words
+    keep = words.tolil()
+    for k in papers:
+        cols = {vocab[t] for t in tokens(" ".join(items[k].title.split())) if t in vocab}
+        keep.rows[k] = [c for c in keep.rows[k] if c in cols]
+        keep.data[k] = [1.0] * len(keep.rows[k])
+    return sparse.csr_matrix(keep, dtype=np.float32)
 
 
 def _rare_names(heads: list[set[str]]) -> sparse.csr_matrix:
@@ -322,7 +344,9 @@ def _paper_name(item: Item) -> frozenset[str]:
     head = re.split(r":|\s[—–-]\s", item.title, maxsplit=1)
     if len(head) < 2 or len(head[0].split()) > 4:
         return frozenset()
-    return frozenset(t for t in tokens(head[0]) if t not in _STOP)
+    # Parts only ("deepseek", "prover", "v2" of "DeepSeek-Prover-V2"): a post names the paper when it
+    # has them all, however it joins them ("DeepSeek-Prover-V2-671B").
+    return frozenset(t for t in tokens(head[0]) if t not in _STOP and "-" not in t and "/" not in t)
 
 
 def _coherence(words: sparse.csr_matrix, vectors: np.ndarray) -> np.ndarray:
@@ -351,46 +375,3 @@ RARE_DF = 20
 # Two names that at most this many items share vouch for a pair (a rare pair of names, not a topic).
 NAME_DF = 3
 SHARED_NAMES = 2
-
-
-class UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, a: int) -> int:
-        while self.parent[a] != a:
-            self.parent[a] = self.parent[self.parent[a]]
-            a = self.parent[a]
-        return a
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-    def groups(self) -> list[list[int]]:
-        out: dict[int, list[int]] = {}
-        for i in range(len(self.parent)):
-            out.setdefault(self.find(i), []).append(i)
-        return list(out.values())
-
-
-def link_joins(feats: Features, max_refs: int) -> UnionFind:
-    """Union items that share an identity (URL, arXiv id, DOI) or where one references another's."""
-    n = len(feats.ids)
-    uf = UnionFind(n)
-    owner: dict[str, int] = {}
-    for i, own in enumerate(feats.ids):
-        for key in own:
-            if key in owner:
-                uf.union(owner[key], i)
-            else:
-                owner[key] = i
-    for i, refs in enumerate(feats.refs):
-        # A roundup that points at many things is not any one of those stories.
-        if len(refs) > max_refs:
-            continue
-        for key in refs:
-            if key in owner:
-                uf.union(owner[key], i)
-    return uf
