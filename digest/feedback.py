@@ -13,6 +13,7 @@ import mailbox
 import re
 from datetime import datetime, timezone
 from email.message import Message
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
@@ -106,13 +107,56 @@ def _header(msg: Message, name: str) -> str:
     return " ".join(text.split())
 
 
+class _HTMLLines(HTMLParser):
+    """The text of an HTML reply above the quoted mail, a line per block (div, p, br, li: how clients lay
+    out lines). The quote starts at a <blockquote> or at an element marked as one (Gmail's "gmail_quote",
+    Thunderbird's "moz-cite-prefix", Outlook's "divRplyFwdMsg")."""
+
+    _BLOCKS = frozenset({"br", "div", "p", "li", "tr", "h1", "h2", "h3"})
+    _QUOTE = re.compile(r"quote|cite|RplyFwd", re.I)
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.quoted = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        marks = " ".join(v or "" for k, v in attrs if k in ("class", "id"))
+        if tag == "blockquote" or self._QUOTE.search(marks):
+            self.quoted = True
+        if tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self.quoted:
+            self.parts.append(" ".join(data.split()))
+
+
 def _body(msg: Message) -> str:
+    """The reply's text: its text/plain part, else its HTML part as lines (some clients send only HTML)."""
+    html = ""
     for part in msg.walk() if msg.is_multipart() else [msg]:
-        if part.get_content_type() == "text/plain":
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                return payload.decode(part.get_content_charset() or "utf-8", "replace")
-    return ""
+        kind = part.get_content_type()
+        if kind not in ("text/plain", "text/html"):
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            continue
+        text = payload.decode(part.get_content_charset() or "utf-8", "replace")
+        if kind == "text/plain":
+            return text
+        html = html or text
+    if not html:
+        return ""
+    parser = _HTMLLines()
+    parser.feed(html)
+    parser.close()
+    # Blank lines are markup here (a closing and an opening div, a trailing <br>), not a pause in the text.
+    return "\n".join(line.strip() for line in "".join(parser.parts).splitlines() if line.strip())
 
 
 def _when(msg: Message) -> datetime:

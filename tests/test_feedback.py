@@ -139,6 +139,25 @@ def test_a_plain_reply_judges_by_its_first_lines_not_by_the_quoted_issue(tmp_pat
     assert got == [("like", "arxiv:2602.02276"), ("dislike", "hn:46871173"), ("mute", "crypto tokens")]
 
 
+def test_an_html_only_reply_judges_by_its_first_lines(tmp_path: Path) -> None:
+    """Some clients send a reply as HTML alone: its block elements are its lines."""
+    path = tmp_path / "m.mbox"
+    box = mailbox.mbox(str(path))
+    msg = EmailMessage()
+    msg["Subject"] = "Re: digest 2026-W06: CPMobius, Kimi K2.5 and 8 more"
+    msg.set_content(
+        "<html><body><div>like arxiv:2602.02276</div><div>dislike&nbsp;hn:46871173<br></div>"
+        '<div><br></div><div class="gmail_quote">On Mon, digest wrote:<br><blockquote>'
+        "<p>Like GPT-5, it plans before it acts.</p><p>mute reddit:1qwp7kt</p>"
+        "</blockquote></div></body></html>",
+        subtype="html",
+    )
+    box.add(msg)
+    box.close()
+    got = [(f.kind, f.target) for f in read_mbox(str(path))]
+    assert got == [("like", "arxiv:2602.02276"), ("dislike", "hn:46871173")]
+
+
 def test_missing_mbox_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"nope\.mbox: no such mbox file"):
         read_mbox(str(tmp_path / "nope.mbox"))
