@@ -177,13 +177,10 @@ class SQLiteStore:
     def find_items(self, needle: str, fragment: bool = False) -> list[Item]:
         """Items whose key or URL equals `needle`, or whose links contain it (for feedback targets).
 
-        With `fragment`, items whose URL or links merely contain `needle`: candidates to filter.
+        With `fragment`, every item whose URL or links merely contain `needle`: candidates to filter
+        (no limit, or a generic tail such as "news" could cut off the one item it names).
         """
-        where = (
-            "url LIKE ? OR links LIKE ? LIMIT 200"
-            if fragment
-            else "key = ? OR url = ? OR links LIKE ? LIMIT 20"
-        )
+        where = "url LIKE ? OR links LIKE ?" if fragment else "key = ? OR url = ? OR links LIKE ? LIMIT 20"
         args = (f"%{needle}%",) * 2 if fragment else (needle, needle, f'%"{needle}"%')
         return [
             self._row_item(r) for r in self._query(f"SELECT {self._ITEM_COLS} FROM items WHERE {where}", args)

@@ -58,6 +58,21 @@ def test_a_url_target_finds_the_stored_item_however_its_source_spelled_the_url(t
         assert keys("reddit:1qwgz6i") == []
 
 
+def test_a_url_target_is_found_among_many_urls_with_the_same_tail(tmp_path: Path) -> None:
+    """300 pages stored first end in the same path segment; the one the target names is still found."""
+    t = datetime(2026, 2, 5, tzinfo=timezone.utc)
+    with SQLiteStore(tmp_path / "d.db") as store:
+        store.upsert_items([
+            Item(key=f"rss:n{k}", source="rss", url=f"https://news{k}.example/post/announcement",
+                 title="x", text="", published=t)
+            for k in range(300)
+        ])  # fmt: skip
+        store.upsert_items([Item(key="rss:1", source="rss", url="https://www.lab.example/news/announcement",
+                                 title="Our model", text="", published=t)])  # fmt: skip
+        found = find_target(store, parse_target("https://lab.example/news/announcement/"))
+        assert [i.key for i in found] == ["rss:1"]
+
+
 def _reply(link: str, when: str) -> EmailMessage:
     """What a mail client sends when the reader clicks a mailto link."""
     parts = urlsplit(link)
