@@ -238,13 +238,19 @@ def test_unwritable_archive_is_one_line_and_no_issue_is_recorded(
     assert items == populated.items and weeks == []  # not recorded, so the next run builds and sends it
 
 
+def _every_source_failing(populated: Populated, tmp: Path) -> Path:
+    """A copy of the populated store whose config points both feeds at failures (a 500, a 404)."""
+    config = feeds_config(_url(populated)).replace(
+        "/hnrss/frontpage?count=100", "/hnrss/frontpage?_fault=500"
+    )
+    config = config.replace("/feeds/kagi-blog.xml", "/feeds/no-such-blog.xml")
+    return copy_of(populated, tmp, config)
+
+
 def test_every_source_failing_makes_run_exit_3(
     populated: Populated, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    u = _url(populated)
-    config = feeds_config(u).replace("/hnrss/frontpage?count=100", "/hnrss/frontpage?_fault=500")
-    config = config.replace("/feeds/kagi-blog.xml", "/feeds/no-such-blog.xml")
-    work = copy_of(populated, tmp_path, config)
+    work = _every_source_failing(populated, tmp_path)
     assert main(["--config", str(work / "digest.toml"), "run", "--week", WEEK, "--no-send"]) == 3
     out, err = capsys.readouterr()
     lines = err.strip().splitlines()
@@ -257,10 +263,7 @@ def test_a_week_with_nothing_stored_builds_no_issue(
     populated: Populated, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An empty "quiet week" issue after an outage would be archived, put in the feed and mailed."""
-    u = _url(populated)
-    config = feeds_config(u).replace("/hnrss/frontpage?count=100", "/hnrss/frontpage?_fault=500")
-    config = config.replace("/feeds/kagi-blog.xml", "/feeds/no-such-blog.xml")
-    work = copy_of(populated, tmp_path, config)
+    work = _every_source_failing(populated, tmp_path)
     cfg, week = str(work / "digest.toml"), "2026-W07"  # the store holds only W06
     assert main(["--config", cfg, "run", "--week", week]) == 3
     lines = capsys.readouterr().err.strip().splitlines()
