@@ -48,7 +48,7 @@ _CODE = re.compile(
 _NAMED = re.compile(r"^\s*([A-Za-z0-9][\w.+-]*(?:\s[\w.+-]+){0,2})\s*:\s")
 _FRONTIER = re.compile(
     r"\b(GPT-4(?:o|\.\d)?|GPT-5|o1|o3(?:-mini)?|o4-mini|DeepSeek(?:-R1|-V3)?|Claude|Gemini|Qwen\d*(?:\.\d+)?|"
-    r"Llama(?:[- ]?\d+(?:\.\d+)?)?|Mistral|Phi-\d)(?![\w-])"
+    r"Llama(?:[- ]?\d+(?:\.\d+)?)?|Mistral|Phi-\d)(?![\w-]|\.\d)"
 )
 _FEED_LABEL = {"reddit": "r/{feed}", "hn": "HN"}
 

@@ -273,6 +273,10 @@ def test_notability_reads_the_paper_record() -> None:
         replace(p, authors=("A B",), comment="Accepted at ACL 2025", title="On things", text="A study.")
     )
     assert value > 2 > 0 > plain_value
+    # A model named with a finer version is never reported by a shorter one ("Qwen2" for Qwen2.5-Math).
+    for text, named in [("on Qwen2.5-Math-7B we gain", None), ("with Llama 3.1 and", "Llama 3.1")]:
+        _, why = notability(replace(p, text=text))
+        assert [r for r in why if r.startswith("works with")] == ([f"works with {named}"] if named else [])
 
 
 def test_track_record_counts_liked_papers_of_the_same_author() -> None:
