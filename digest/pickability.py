@@ -18,7 +18,7 @@ cs.CL in, cs.CV alone out) and how much a big team or a fresh release counts for
 
 On the dev pools (7 weeks, 46 picks) the two together lift recall@50 from 0.370 to 0.457 and nDCG@10
 from 0.181 to 0.197 and leave recall@10 at 0.239; with their two weights re-chosen leave-one-week-out
-0.217 / 0.413 / 0.178 (`digest eval rank` prints that row). They find more picks for the top 50
+0.217 / 0.457 / 0.176 (`digest eval rank` prints that row). They find more picks for the top 50
 rather than reorder the top 10.
 """
 
