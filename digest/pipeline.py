@@ -17,7 +17,7 @@ from digest.itemfile import read_items
 from digest.models import Issue, Item, RankedStory, SourceResult
 from digest.serialize import issue_from_dict, issue_to_dict
 from digest.store import SQLiteStore
-from digest.textfmt import date_range
+from digest.textfmt import date_range, short_name
 from digest.weeks import current_week, week_of, week_window
 
 Log = Callable[[str], None]
@@ -169,8 +169,6 @@ TITLE_CHARS = 70  # what follows "digest WEEK: " in a subject line; inboxes show
 
 
 def _short_name(story: RankedStory) -> str:
-    from digest.textfmt import short_name
-
     headline = story.story.headline or story.story.lead.title or "untitled"
     return short_name(headline, story.story.lead.source == "arxiv")
 
