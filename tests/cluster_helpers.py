@@ -17,6 +17,11 @@ def item(key: str, title: str, source: str = "reddit", feed: str = "", **kw: obj
     return Item(key=key, source=source, title=title, feed=feed, **base)  # type: ignore[arg-type]
 
 
+def unit(v: np.ndarray) -> np.ndarray:
+    """Rows (or one vector) scaled to length 1, as float32 like the embedder's output."""
+    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+
+
 def orthogonal(n: int, dim: int = 64) -> np.ndarray:
     """Geometry-only vectors (no model): every item unrelated to every other."""
     return np.eye(n, dim, dtype=np.float32)

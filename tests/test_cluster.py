@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
-from cluster_helpers import T0, assert_partition, groups, item, orthogonal
+from cluster_helpers import T0, assert_partition, groups, item, orthogonal, unit
 
 from digest.cluster import cluster
 from digest.config import ClusterConfig
@@ -25,8 +25,7 @@ CFG = ClusterConfig()
 def near(base: np.ndarray, k: int, eps: float = 0.05) -> np.ndarray:
     """Geometry-only: k unit vectors within a small angle of `base`."""
     rng = np.random.default_rng(k)
-    v = base[None, :] + eps * rng.normal(size=(k, base.shape[0]))
-    return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+    return unit(base[None, :] + eps * rng.normal(size=(k, base.shape[0])))
 
 
 def background(n: int, dim: int = 64) -> tuple[list[Item], np.ndarray]:

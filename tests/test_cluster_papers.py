@@ -7,17 +7,13 @@ A batch with papers must judge posts as a batch without them would: what a paper
 from __future__ import annotations
 
 import numpy as np
-from cluster_helpers import assert_partition, groups, item
+from cluster_helpers import assert_partition, groups, item, unit
 
 from digest.cluster import cluster
 from digest.config import ClusterConfig
 
 CFG = ClusterConfig()
 DIM = 64
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
 
 
 def test_papers_that_use_a_model_do_not_make_its_launch_threads_a_topic() -> None:
@@ -45,7 +41,7 @@ def test_papers_that_use_a_model_do_not_make_its_launch_threads_a_topic() -> Non
     t[3:, 40:60] = np.eye(20, dtype=np.float32)
     field = np.zeros(DIM, dtype=np.float32)
     field[10] = 1.0
-    p = _unit(field[None, :] + 0.3 * rng.normal(size=(40, DIM)) * (np.arange(10, DIM + 10) < 40))
+    p = unit(field[None, :] + 0.3 * rng.normal(size=(40, DIM)) * (np.arange(10, DIM + 10) < 40))
     stories = cluster(threads + posts + papers, np.vstack([t, p]), CFG)
     assert_partition(threads + posts + papers, stories)
     assert frozenset({"hn:1", "r:1", "r:2"}) in groups(stories)
