@@ -20,8 +20,8 @@ from xml.sax import SAXException
 import feedparser
 
 from digest.config import FeedConfig, HttpConfig
-from digest.models import Item, SourceResult
-from sources.base import FetchError, PoliteClient, in_window, one_line, short_hash
+from digest.models import Item, SourceResult, utc
+from sources.base import FetchError, PoliteClient, one_line, short_hash
 from sources.links import extract_links, html_to_text
 
 _HN_ITEM = re.compile(r"news\.ycombinator\.com/item\?id=(\d+)")
@@ -176,8 +176,22 @@ def _hn_item(
     )
 
 
+def _covers(state: Mapping[str, str], start: datetime) -> bool:
+    """Whether the stored response behind the validators was kept from `start` on (see FeedSource)."""
+    try:
+        return utc(datetime.fromisoformat(state["from"])) <= utc(start)
+    except (KeyError, ValueError):  # state from an older version, or damaged: fetch the feed whole
+        return False
+
+
 class FeedSource:
-    """One configured feed; `state` keeps the validators for the next conditional GET."""
+    """One configured feed; `state` keeps the validators for the next conditional GET.
+
+    A 304 answers "nothing changed since the last 200", so whatever that 200 carried and the run did
+    not store is never seen again. So a run stores every entry from its window's start on, later weeks
+    included (collecting one week and then the next must not lose the second week's posts to a 304),
+    and records that start as `from`: a run whose window begins earlier fetches the feed whole.
+    """
 
     def __init__(
         self,
@@ -196,9 +210,10 @@ class FeedSource:
     def collect(self, start: datetime, end: datetime, state: Mapping[str, str]) -> SourceResult:
         headers: dict[str, str] = {}
         same_url = state.get("url", self.feed.url) == self.feed.url
-        if same_url and state.get("etag"):
+        covered = _covers(state, start)
+        if same_url and covered and state.get("etag"):
             headers["If-None-Match"] = state["etag"]
-        if same_url and state.get("last_modified"):
+        if same_url and covered and state.get("last_modified"):
             headers["If-Modified-Since"] = state["last_modified"]
         pace = max(self.http.min_interval_s, self._delay or 0.0)  # per host; feeds often share one
         client = PoliteClient(self.http, min_interval_s=pace, sleep=self._sleep)
@@ -230,15 +245,12 @@ class FeedSource:
             return SourceResult(self.name, errors=(error,), requests=client.requests, state=dict(state))
         finally:
             client.close()
-        new_state = {"url": self.feed.url}
+        new_state = {"url": self.feed.url, "from": utc(start).isoformat()}
         for header, key in (("etag", "etag"), ("last-modified", "last_modified")):
             if got.headers.get(header):
                 new_state[key] = got.headers[header]
         # parse_feed dates an undated entry at `fetched_at`; such entries are kept whatever the window.
-        dated = [i for i in items if i.published != fetched_at]
-        if dated:
-            new_state["newest"] = max(i.published for i in dated).isoformat()
-        kept = tuple(i for i in items if i.published == fetched_at or in_window(i.published, start, end))
+        kept = tuple(i for i in items if i.published == fetched_at or utc(i.published) >= utc(start))
         errors = (one_line(warning),) if warning else ()
         if warning:
             new_state = dict(state)  # partial content must not earn a 304 next time

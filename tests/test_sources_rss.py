@@ -105,6 +105,40 @@ def test_conditional_get_304_is_not_modified_not_an_error(stub: StubServer) -> N
     assert sent["If-None-Match"] == '"v1"' and sent["If-Modified-Since"] == validators["Last-Modified"]
 
 
+def _two_week_feed() -> bytes:
+    entries = "".join(
+        f"<item><title>{t}</title><link>https://blog.example/{t}</link><pubDate>{d}</pubDate></item>"
+        for t, d in (
+            ("week-one", "Wed, 04 Feb 2026 10:00:00 GMT"),
+            ("week-two", "Wed, 11 Feb 2026 10:00:00 GMT"),
+        )
+    )
+    return f"<rss version='2.0'><channel><title>B</title>{entries}</channel></rss>".encode()
+
+
+def test_a_304_never_hides_a_later_week(stub: StubServer) -> None:
+    """Collecting one week and then the next: the server answers the second run with a 304, so the
+    second week's post must have been stored by the first run. A run for an earlier window than the
+    one the validators cover fetches the feed whole instead of trusting them."""
+    validators = {"ETag": '"v1"', **RSS}
+    stub.routes["/blog"] = [Reply(200, _two_week_feed(), validators), Reply(304, b"", validators)]
+    src = feed_source(stub, "/blog", "Blog")
+    first = src.collect(START, END, {})
+    assert sorted(i.title for i in first.items) == ["week-one", "week-two"]
+    week_two = START + (END - START)
+    again = src.collect(week_two, week_two + (END - START), first.state)
+    assert again.not_modified and stub.hits("/blog")[1].headers["If-None-Match"] == '"v1"'
+    stub.routes["/later"] = [Reply(200, _two_week_feed(), validators)] * 2
+    late = feed_source(stub, "/later", "Later")
+    second_only = late.collect(week_two, week_two + (END - START), {})
+    assert [i.title for i in second_only.items] == ["week-two"]  # older than the window: not kept
+    backfill = late.collect(START, END, second_only.state)
+    assert "If-None-Match" not in stub.hits("/later")[1].headers
+    assert "week-one" in {i.title for i in backfill.items}
+    assert src.collect(START, END, {"etag": '"v1"'}).ok  # validators without `from`: fetched whole
+    assert "If-None-Match" not in stub.hits("/blog")[-1].headers
+
+
 def test_retries_429_and_500_then_gives_one_line_error(stub: StubServer) -> None:
     body = fixture_bytes("feed_atom.xml")
     stub.routes["/flaky"] = [Reply(429, b"", {"Retry-After": "0"}), Reply(503, b""), Reply(200, body)]

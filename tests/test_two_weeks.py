@@ -10,6 +10,7 @@ import json
 import re
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,26 @@ def test_the_newsletters_boilerplate_never_summarises_its_issues(
         assert "We checked" not in summary and not summary.startswith("AI News for"), summary
     issue = _issue(built, WEEKS[0])
     assert not any("We checked" in s["summary"] for s in issue["stories"])
+
+
+def test_each_week_keeps_the_newsletter_issues_it_published(
+    built: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Week 17's run fetches the whole feed and week 18's gets a 304 for it: the issues dated in
+    week 18 must have been stored by the first run, or week 18 never sees them."""
+    import feedparser
+
+    from digest.weeks import week_of
+
+    feed = feedparser.parse((shared_path("data", "world-2025-W17-W18") / "feeds" / "ainews.xml").read_bytes())
+    recorded = {w: 0 for w in WEEKS}
+    for entry in feed.entries:
+        week = week_of(datetime(*entry.published_parsed[:6], tzinfo=timezone.utc))
+        if week in recorded:
+            recorded[week] += 1
+    assert all(recorded.values()), recorded  # the recording has issues in both weeks
+    for week in WEEKS:
+        capsys.readouterr()
+        assert main(["--config", str(built / "w.toml"), "export", "--week", week, "--source", "rss"]) == 0
+        stored = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+        assert len(stored) == recorded[week], week
