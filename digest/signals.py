@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -301,17 +301,29 @@ def zscore(x: np.ndarray) -> np.ndarray:
 
 
 def zscore_by_source(x: np.ndarray, stories: Sequence[Story]) -> np.ndarray:
-    """z-scores within each lead source (groups of 20+), globally for the rest.
+    """z-scores against the stories of the same source (groups of 20+ lead stories), globally for the rest.
 
     A bare HN title ("Claude Opus 4.6") sits far lower in cosine to any interest than a paper's title and
     abstract; comparing it with other titles of its kind, not with abstracts, keeps it from sinking.
+    A story's vector is the mean of its members', so a story mixing sources is scored against each of
+    their distributions, weighted by its members' shares: fourteen Reddit threads that a newsletter issue
+    joined (and leads) are still judged as Reddit titles, not as the newsletter's few issues would be.
     """
     out = zscore(x)
     groups: dict[str, list[int]] = {}
     for i, s in enumerate(stories):
         groups.setdefault(s.lead.source, []).append(i)
-    if len(groups) > 1:
-        for idx in groups.values():
-            if len(idx) >= 20:
-                out[idx] = zscore(x[idx])
+    if len(groups) < 2:
+        return out
+    stats = {k: (float(x[idx].mean()), float(x[idx].std())) for k, idx in groups.items() if len(idx) >= 20}
+    for i, story in enumerate(stories):
+        shares = Counter(item.source for item in story.items)
+        if not any(src in stats for src in shares):
+            continue  # every member's source too small to stand alone: the global z-score
+        total = sum(shares.values())
+        z = 0.0
+        for src, n in shares.items():
+            mu, sd = stats.get(src, (0.0, 0.0))
+            z += n / total * (((x[i] - mu) / sd if sd > 1e-9 else 0.0) if src in stats else out[i])
+        out[i] = z
     return out

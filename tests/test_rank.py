@@ -325,7 +325,7 @@ def test_a_story_several_sources_carry_is_not_held_back_by_its_leads_feed_cap() 
 
 
 def test_similarities_are_compared_within_a_source_of_twenty_or_more() -> None:
-    from digest.signals import zscore_by_source
+    from digest.signals import zscore, zscore_by_source
 
     papers = [story(item(f"arxiv:{k}", "p", source="arxiv")) for k in range(20)]
     posts = [story(item(f"hn:{k}", "h", source="hn")) for k in range(20)]
@@ -335,6 +335,13 @@ def test_similarities_are_compared_within_a_source_of_twenty_or_more() -> None:
     assert z[39] == pytest.approx(z[19]) and z[39] > 1.5
     few = zscore_by_source(x[:25], papers + posts[:5])  # 5 posts: too few to stand on their own
     assert few[24] < 0
+    # A launch of fourteen threads that one newsletter issue joined and leads: its vector is the threads'
+    # mean, so it is judged as the threads are, not against the papers (the newsletter has too few issues).
+    threads = [item(f"hn:l{k}", "launch", source="hn") for k in range(14)]
+    launch = story(item("rss:news:1", "issue", source="rss"), *threads)
+    mixed = zscore_by_source(np.append(x, 0.39), [*papers, *posts, launch])
+    assert mixed[40] == pytest.approx(14 / 15 * z[39] + 1 / 15 * zscore(np.append(x, 0.39))[40])
+    assert mixed[40] > 1.0 > zscore(np.append(x, 0.39))[40]
 
 
 def test_the_issue_opens_with_what_several_sources_carry_then_keeps_mmr_order() -> None:
