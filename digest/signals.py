@@ -50,6 +50,19 @@ _FRONTIER = re.compile(
     r"\b(GPT-4(?:o|\.\d)?|GPT-5|o1|o3(?:-mini)?|o4-mini|DeepSeek(?:-R1|-V3)?|Claude|Gemini|Qwen\d*(?:\.\d+)?|"
     r"Llama(?:[- ]?\d+(?:\.\d+)?)?|Mistral|Phi-\d)(?![\w-]|\.\d)"
 )
+
+
+def _system_like(name: str) -> bool:
+    """'PHYBench', 'BitNet v2', 'Video SimpleQA' read as a system's name: one word, or a coined word
+    (a digit, a capital inside). 'Taming the Titans', 'Beyond Words', 'Humanizing LLMs' are a title's
+    catchphrase: the cue counts the same, the reason does not call it a system."""
+    first, *rest = name.split()
+    if not rest:
+        return True
+    coined = any(c.isdigit() for c in name) or any(c.isupper() for w in name.split() for c in w[1:])
+    return coined and not first.lower().endswith("ing")
+
+
 _FEED_LABEL = {"reddit": "r/{feed}", "hn": "HN"}
 
 # How much each part of a paper's record says "this will matter"; measured lifts on the dev pools:
@@ -212,7 +225,8 @@ def notability(item: Item) -> tuple[float, list[str]]:
     named = _NAMED.match(item.title)
     if named and len(named.group(1)) <= 30:
         parts["named"] = 1.0
-        reasons.append(f"named system '{named.group(1)}'")
+        kind = "named system" if _system_like(named.group(1)) else "named"
+        reasons.append(f"{kind} '{named.group(1)}'")
     frontier = _FRONTIER.search(item.text)
     if frontier:
         parts["frontier"] = 1.0

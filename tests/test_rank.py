@@ -277,6 +277,16 @@ def test_notability_reads_the_paper_record() -> None:
     for text, named in [("on Qwen2.5-Math-7B we gain", None), ("with Llama 3.1 and", "Llama 3.1")]:
         _, why = notability(replace(p, text=text))
         assert [r for r in why if r.startswith("works with")] == ([f"works with {named}"] if named else [])
+    # A title's catchphrase counts as a name but is not reported as a system.
+    for title, reason in [
+        ("BitNet v2: 4-bit activations", "named system 'BitNet v2'"),
+        ("Video SimpleQA: factuality", "named system 'Video SimpleQA'"),
+        ("Beyond Words: a benchmark", "named 'Beyond Words'"),
+        ("Taming the Titans: a survey", "named 'Taming the Titans'"),
+        ("Humanizing LLMs: a survey", "named 'Humanizing LLMs'"),
+    ]:
+        named_value, why = notability(replace(p, title=title))
+        assert reason in why and named_value == value
 
 
 def test_track_record_counts_liked_papers_of_the_same_author() -> None:
