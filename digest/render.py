@@ -127,16 +127,21 @@ def source_label(item: Item) -> str:
     return SOURCE_LABELS.get(item.source, item.source)
 
 
-_HN_THREAD = re.compile(r"^https?://news\.ycombinator\.com/item\?id=\d+$")
+_THREAD = {  # the discussion page of a link post, by source
+    "hn": re.compile(r"^https?://news\.ycombinator\.com/item\?id=\d+$"),
+    "reddit": re.compile(r"^https?://(?:www\.|old\.)?reddit\.com/r/\w+/comments/\w+"),
+}
 
 
 def _item_links(item: Item) -> list[tuple[str, str]]:
-    """(group label, URL) of an item: an HN link post gives its article, under the article's site,
-    and its comment thread, under Hacker News; everything else its own URL under its source."""
+    """(group label, URL) of an item: a link post (HN, Reddit) gives its article, under the article's
+    site, and its discussion thread, under its source; everything else its own URL under its source."""
     href = safe_url(item.url)
-    thread = next((u for u in item.links if _HN_THREAD.match(u)), "") if item.source == "hn" else ""
-    if thread and href and not _HN_THREAD.match(href):
-        return [(site(href), href), (source_label(item), thread)]
+    pattern = _THREAD.get(item.source)
+    if pattern is not None and href and not pattern.match(href):
+        thread = next((u for u in item.links if pattern.match(u)), "")
+        if thread:
+            return [(site(href), href), (source_label(item), safe_url(thread))]
     return [(source_label(item), href)] if href else []
 
 

@@ -187,7 +187,7 @@ def test_story_shows_reasons_all_links_update_and_feedback():
     assert "../2026-W03/index.html" in page_hrefs  # relative in the archive: works from file://
 
 
-def test_an_hn_link_post_links_its_article_under_the_site_and_its_thread_under_hacker_news():
+def test_a_link_post_links_its_article_under_the_site_and_its_thread_under_its_source():
     thread = "https://news.ycombinator.com/item?id=46902223"
     hn = Item(
         key="hn:46902223",
@@ -207,6 +207,17 @@ def test_an_hn_link_post_links_its_article_under_the_site_and_its_thread_under_h
     title = re.search(r'<a class="title-link"[^>]*href="([^"]+)"', html)
     assert title and title.group(1) == hn.url  # the headline still opens the article
     assert thread in Tags(html).hrefs()
+    # A Reddit link post the same way: the thread under its subreddit, not the PDF under it.
+    permalink = "https://www.reddit.com/r/LocalLLaMA/comments/1kbvrgs/phi_4_reasoning/"
+    pdf = "https://www.microsoft.com/en-us/research/wp-content/uploads/2025/04/phi_4_reasoning.pdf"
+    post = Item(key="reddit:1kbvrgs", source="reddit", url=pdf, title="Phi 4 reasoning", text="",
+                published=BUILT, links=(pdf, permalink), feed="LocalLLaMA")  # fmt: skip
+    self_post = dataclasses.replace(post, key="reddit:2", url=permalink.replace("1kbvrgs", "2"), links=())
+    both = Story(id="s-r", items=(post, self_post), lead=post, headline=post.title)
+    rs = dataclasses.replace(rs, story=both)
+    _, text = render_email(dataclasses.replace(sample_issue(), stories=(rs,)), Config())
+    assert f"- microsoft.com: {pdf}" in text and f"- r/LocalLLaMA: {permalink}" in text
+    assert f"- r/LocalLLaMA: {self_post.url}" in text and f"r/LocalLLaMA: {pdf}" not in text
 
 
 def test_health_footer_names_failed_and_fallback_sources():
