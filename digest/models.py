@@ -192,6 +192,7 @@ class RankedStory:
     reasons: tuple[str, ...] = ()
     summary: str = ""
     update_of: str | None = None  # ISO week of the earlier issue this story is an update of
+    follows: str | None = None  # ISO week of a sent story this one is close to (its reasons name it)
 
 
 @dataclass(frozen=True)

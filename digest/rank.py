@@ -199,8 +199,10 @@ def rank(
         comp["freshness"] = WEIGHTS["freshness"] * fresh
         why.append((comp["freshness"], fresh_why))
         prev, new = lookup(story, index)
+        follows = ""
         if profile.sent:
-            nov, nov_why = novelty(sent_sims[i], profile.sent, prev.story_id if prev is not None else "")
+            own = prev.story_id if prev is not None else ""
+            nov, nov_why, follows = novelty(sent_sims[i], profile.sent, own)
             comp["novelty"] = WEIGHTS["novelty"] * nov
             why.append((comp["novelty"], nov_why))
 
@@ -233,6 +235,7 @@ def rank(
                 components={k: round(v, 4) for k, v in comp.items()},
                 reasons=tuple(reasons),
                 update_of=update_of,
+                follows=follows if follows and update_of is None else None,
             )
         )
     out.sort(key=lambda r: (-r.score, r.story.id))

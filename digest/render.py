@@ -178,6 +178,8 @@ def _story(
     base = cfg.archive.base_url.rstrip("/")
     summary = plain(rs.summary) or plain(lead.text)
     update = rs.update_of if rs.update_of and WEEK_RE.match(rs.update_of) else None
+    follows = rs.follows if not update and rs.follows and WEEK_RE.match(rs.follows) else None
+    earlier = update or follows  # the earlier issue this entry links back to
     labels = list(dict.fromkeys(source_label(i) for i in rs.story.items))
     links = feedback(lead.key, reply_address(cfg), issue.week)
     title = " ".join((rs.story.headline or lead.title or lead.url or "(untitled)").split())
@@ -191,9 +193,10 @@ def _story(
         "summary": truncate(summary, cfg.render.summary_chars),
         "reasons": [" ".join(r.split()) for r in rs.reasons if r.strip()],
         "update_of": update,
-        "update_href_abs": f"{base}/{update}/" if update and base else "",
-        "update_href_rel": f"../{update}/index.html"
-        if update and (archived is None or update in archived)
+        "follows": follows,
+        "earlier_href_abs": f"{base}/{earlier}/" if earlier and base else "",
+        "earlier_href_rel": f"../{earlier}/index.html"
+        if earlier and (archived is None or earlier in archived)
         else "",
         "sources": labels,
         "domains": list(rs.story.domains),

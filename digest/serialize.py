@@ -69,6 +69,7 @@ def issue_to_dict(issue: Issue) -> dict[str, Any]:
                 "reasons": list(r.reasons),
                 "summary": r.summary,
                 "update_of": r.update_of,
+                "follows": r.follows,
             }
             for r in issue.stories
         ],
@@ -93,6 +94,7 @@ def issue_from_dict(d: dict[str, Any]) -> Issue:
                 reasons=tuple(s.get("reasons", ())),
                 summary=s.get("summary", ""),
                 update_of=s.get("update_of"),
+                follows=s.get("follows"),
             )
             for s in d.get("stories", ())
         ),

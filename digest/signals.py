@@ -242,23 +242,26 @@ def notability(item: Item) -> tuple[float, list[str]]:
     return value, reasons
 
 
-def novelty(sims: np.ndarray, sent: Sequence[Featured], own: str = "") -> tuple[float, str]:
+def novelty(sims: np.ndarray, sent: Sequence[Featured], own: str = "") -> tuple[float, str, str]:
     """0 for a story unlike everything sent lately, down to -1 for a copy of a sent story's title.
 
     `sims` holds the story's cosine to each of `sent` (their titles). Topic is not repetition: below
     `NOVELTY_FLOOR` a sent story costs nothing; above it the cost grows linearly, and from 0.1 on the
-    reason names the sent story. `own` is the story id of the story's own earlier feature when it
-    comes back as an update, which is not held against it.
+    reason names the sent story, and the third value is the week it was sent in ("" when unnamed).
+    `own` is the story id of the story's own earlier feature when it comes back as an update, which is
+    not held against it.
     """
     if own:
         sims = np.where([f.story_id == own for f in sent], -1.0, sims)
     best = int(np.argmax(sims)) if len(sent) else -1
     cos = float(sims[best]) if best >= 0 else 0.0
     if cos <= NOVELTY_FLOOR:
-        return 0.0, ""
+        return 0.0, "", ""
     f = sent[best]
     cost = (cos - NOVELTY_FLOOR) / (1 - NOVELTY_FLOOR)
-    return -cost, (f"close to '{clip(f.title)}', sent {f.week} ({cos:.2f})" if cost >= 0.1 else "")
+    if cost < 0.1:
+        return -cost, "", ""
+    return -cost, f"close to '{clip(f.title)}', sent {f.week} ({cos:.2f})", f.week
 
 
 def clip(title: str, n: int = 60) -> str:

@@ -208,13 +208,14 @@ def test_a_story_like_one_already_sent_costs_novelty_but_its_own_update_does_not
     }
     assert got["rss:new"].components["novelty"] == pytest.approx(-1.0, abs=0.01)
     assert "close to 'agent agent launch', sent 2026-W05 (1.00)" in got["rss:new"].reasons
+    assert got["rss:new"].follows == "2026-W05" and got["rss:b"].follows is None  # linked back to
     assert got["rss:new"].components["novelty"] < got["rss:q"].components["novelty"] < 0  # cos 0.71
     assert got["rss:b"].components["novelty"] == 0.0 and not any("sent" in r for r in got["rss:b"].reasons)
     # The sent story back with a new source is an update: its own earlier title is not held against it.
     hn = item("hn:1", "agent agent launch", source="hn", url="https://news.ycombinator.com/item?id=1")
     update = story(item("rss:old", "agent agent launch"), hn, sid="s-up")
     r = rank([update], vectors([update]), p, sent, CFG, T0, T1)[0]
-    assert r.update_of == "2026-W05" and r.components["novelty"] == 0.0
+    assert r.update_of == "2026-W05" and r.components["novelty"] == 0.0 and r.follows is None
 
 
 def test_an_already_liked_item_is_not_sent_again() -> None:

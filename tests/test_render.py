@@ -32,6 +32,7 @@ from digest.render import (
     templates_dir,
     unsubscribe_url,
 )
+from digest.serialize import issue_from_dict, issue_to_dict
 
 CFG = Config(archive=ArchiveConfig(base_url="https://news.example.org/digest/"))
 
@@ -185,6 +186,23 @@ def test_story_shows_reasons_all_links_update_and_feedback():
     assert len(mailtos) >= 30  # like, dislike, mute per story (+ unsubscribe)
     page_hrefs = Tags(render_issue_page(sample_issue(), CFG)).hrefs()
     assert "../2026-W03/index.html" in page_hrefs  # relative in the archive: works from file://
+
+
+def test_a_story_close_to_a_sent_one_links_back_to_that_issue():
+    """The Qwen 3 release a week after "Qwen 3 release imminent": not the same story (no update), but
+    the reader gets the earlier issue's link beside the reason that names it."""
+    stories = list(sample_stories())
+    stories[1] = dataclasses.replace(stories[1], follows="2026-W04")
+    issue = dataclasses.replace(sample_issue(), stories=tuple(stories))
+    html, text = render_email(issue, CFG)
+    assert "Follows a story sent in 2026-W04 (https://news.example.org/digest/2026-W04/)" in text
+    assert "https://news.example.org/digest/2026-W04/" in Tags(html).hrefs()
+    page = render_issue_page(issue, CFG, archived={"2026-W04"})
+    assert "../2026-W04/index.html" in Tags(page).hrefs()
+    unarchived = render_issue_page(issue, CFG, archived=set())
+    assert "2026-W04/index.html" not in unarchived and "Follows a story sent in 2026-W04" in unarchived
+    back = issue_from_dict(issue_to_dict(issue))
+    assert back.stories[1].follows == "2026-W04" and back.stories[6].update_of == "2026-W03"
 
 
 def test_a_link_post_links_its_article_under_the_site_and_its_thread_under_its_source():
