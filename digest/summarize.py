@@ -181,12 +181,22 @@ def _from_contribution(sentences: list[str]) -> list[str]:
     return sentences
 
 
+HOOK_CHARS = 80  # a question this short opening an article is its hook, not what it reports
+
+
+def _is_hook(sentence: str) -> bool:
+    """A blog's or newsletter's opening question ("Qwen + Inference Engine are all you need?"): the
+    sentences after it say what happened. A Reddit post's question is its point and stays."""
+    return sentence.endswith("?") and len(sentence) <= HOOK_CHARS
+
+
 def summarize(item: Item, max_chars: int = 320, skip: frozenset[str] = frozenset()) -> str:
     """Lead sentences of the item's body, whole sentences while they fit, never over `max_chars`.
 
     A body that only repeats the title adds nothing, so it is skipped; with no body the title stands in.
     Sentences whose shape is in `skip` (its feed's boilerplate, see `boilerplate`) are left out.
-    A paper's summary starts at the abstract's contribution sentence ("We introduce …").
+    A paper's summary starts at the abstract's contribution sentence ("We introduce …"); an article's
+    skips an opening question (`_is_hook`).
     """
     max_chars = max(max_chars, 20)
     body = plain_text(plain_latex(item.text) if item.source == "arxiv" else item.text)
@@ -198,6 +208,8 @@ def summarize(item: Item, max_chars: int = 320, skip: frozenset[str] = frozenset
         return _cut(title, max_chars)
     if item.source == "arxiv":
         sentences = _from_contribution(sentences)
+    elif item.source == "rss" and len(sentences) > 1 and _is_hook(sentences[0]):
+        sentences = sentences[1:]
     picked: list[str] = []
     used = 0
     for sentence in sentences:

@@ -42,6 +42,14 @@ def test_title_repeated_at_the_head_of_the_body_is_skipped_and_title_stands_in_f
     assert summarize(_item("Only a title", "")) == "Only a title"
 
 
+def test_an_articles_opening_question_is_its_hook_not_its_summary() -> None:
+    body = "Qwen + Inference Engine are all you need?\n\nAfter a delay, Qwen 3 is finally released."
+    assert summarize(_item("Qwen 3", body)) == "After a delay, Qwen 3 is finally released."
+    asked = "Has anyone run Qwen 3 on a laptop? Mine stalls at 2 tokens per second."
+    assert summarize(_item("Qwen 3 on a laptop", asked, source="reddit")).startswith("Has anyone")
+    assert summarize(_item("Why?", "Why do models hallucinate?")) == "Why do models hallucinate?"
+
+
 def test_abbreviations_do_not_end_a_sentence() -> None:
     s = summarize(_item("T", "Models, e.g. GPT, are big. Another sentence here."), max_chars=30)
     assert s == "Models, e.g. GPT, are big."
