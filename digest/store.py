@@ -180,8 +180,14 @@ class SQLiteStore:
         With `fragment`, every item whose URL or links merely contain `needle`: candidates to filter
         (no limit, or a generic tail such as "news" could cut off the one item it names).
         """
-        where = "url LIKE ? OR links LIKE ?" if fragment else "key = ? OR url = ? OR links LIKE ? LIMIT 20"
-        args = (f"%{needle}%",) * 2 if fragment else (needle, needle, f'%"{needle}"%')
+        # instr, not LIKE: a target's "%" or "_" is text, not a wildcard, and no length makes the
+        # pattern "too complex" (a 60,000-character target once broke every later build).
+        if fragment:
+            where = "instr(lower(url), lower(?)) > 0 OR instr(lower(links), lower(?)) > 0"
+            args: tuple[str, ...] = (needle, needle)
+        else:
+            where = "key = ? OR url = ? OR instr(links, ?) > 0 LIMIT 20"
+            args = (needle, needle, json.dumps(needle))
         return [
             self._row_item(r) for r in self._query(f"SELECT {self._ITEM_COLS} FROM items WHERE {where}", args)
         ]

@@ -79,6 +79,20 @@ def test_items_between_is_half_open_and_filters_by_source(store: SQLiteStore) ->
     assert [i.key for i in store.items_between(T0, T0 + timedelta(days=8), "LocalLLaMA")] == ["reddit:b"]
 
 
+def test_a_lookup_target_is_text_not_a_pattern(store: SQLiteStore) -> None:
+    """Feedback targets reach these lookups as typed: "%" or "_" must not match every item, and a
+    60,000-character target must find nothing rather than fail the query (it once failed every build)."""
+    linked = item("reddit:1", source="reddit", url="https://reddit.com/r/x/comments/1",
+                  links=("https://arxiv.org/abs/2602.00001", "https://github.com/a_b/c"))  # fmt: skip
+    store.upsert_items([linked, item("arxiv:2602.00001")])
+    assert [i.key for i in store.find_items("https://github.com/a_b/c")] == ["reddit:1"]
+    assert store.find_items("%") == [] and store.find_items("_") == [] and store.find_items("a%b") == []
+    assert store.find_items("x" * 60_000) == [] and store.find_items("x" * 60_000, fragment=True) == []
+    assert store.find_items("%", fragment=True) == []
+    assert {i.key for i in store.find_items("2602.00001", fragment=True)} == {"reddit:1", "arxiv:2602.00001"}
+    assert [i.key for i in store.find_items("GITHUB.com/A_B", fragment=True)] == ["reddit:1"]
+
+
 def test_embedding_cache_round_trip(store: SQLiteStore) -> None:
     v = np.arange(4, dtype=np.float32)
     store.put_embeddings("m", {"h1": v})
