@@ -208,7 +208,7 @@ def cmd_build(cfg: Config, args: argparse.Namespace, log: Any) -> int:
         )
     with _locked(cfg), open_store(cfg) as store:
         built = build(cfg, store, args.week, log)
-    log(f"{built.issue.week}: {len(built.issue.stories)} stories → {built.archive_page}", summary=True)
+    log(built.summary(), summary=True)
     return 0
 
 
@@ -251,7 +251,7 @@ def cmd_run(cfg: Config, args: argparse.Namespace, log: Any) -> int:
                 ) from None
             _err(f"no issue for {week}: every source failed and no item of the week is stored")
             return sources_status
-        log(f"{week}: {len(built.issue.stories)} stories → {built.archive_page}", summary=True)
+        log(built.summary(), summary=True)
         if args.no_send:
             return sources_status
         return _send(cfg, store, week, args, log) or sources_status

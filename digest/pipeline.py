@@ -74,6 +74,12 @@ class Built:
     issue: Issue
     archive_page: Path
     changed: bool
+    mailed: bool = False  # already sent to someone: the stored issue was kept as it was mailed
+
+    def summary(self) -> str:
+        """The line a command ends with: `2026-W06: 10 stories → archive/2026-W06/index.html`."""
+        sent = " (already sent: kept as mailed)" if self.mailed else ""
+        return f"{self.issue.week}: {len(self.issue.stories)} stories → {self.archive_page}{sent}"
 
 
 def _health(store: SQLiteStore, week: str, items: Sequence[Item]) -> tuple[SourceResult, ...]:
@@ -196,6 +202,14 @@ def build(cfg: Config, store: SQLiteStore, week: str | None = None, log: Log = _
     from digest.ledger import featured_records
 
     week = week or current_week()
+    previous = store.get_issue(week)
+    if previous is not None and any(status in ("sent", "sending") for _, status in store.sends(week)):
+        # What a reader received is the issue: new items, feedback or a new config after the send must
+        # not rewrite its archive page, its feed entry or the ledger of what was sent (a later
+        # recipient, or `send --force`, gets the same issue).
+        issue = issue_from_dict(previous)
+        log(f"{week}: already sent; the issue stays as it was mailed")
+        return Built(issue=issue, archive_page=write_issue(issue, cfg), changed=False, mailed=True)
     start, end = week_window(week)
     items = store.items_between(start, end)
     if not items:  # an outage or a week never collected, not a quiet week: publish nothing
@@ -204,7 +218,6 @@ def build(cfg: Config, store: SQLiteStore, week: str | None = None, log: Log = _
             f"run `digest collect --week {week}` first"
         )
     top = rank_week(cfg, store, week, items, log)
-    previous = store.get_issue(week)
     built_at = datetime.fromisoformat(previous["built_at"]) if previous else datetime.now(timezone.utc)
     issue = Issue(
         week=week,

@@ -128,20 +128,43 @@ def test_unknown_week_is_one_line_and_exit_2(tmp_path: Path, capsys: pytest.Capt
     assert err == ["digest: --week: '2026-W99' does not exist (2026 has no week 99)"]
 
 
-def test_feedback_mute_takes_effect_on_the_next_build(first_run: Path, tmp_path: Path) -> None:
+def test_feedback_mute_takes_effect_on_the_next_build_until_the_issue_is_sent(
+    first_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     import shutil
+    import sqlite3
+
+    from digest.store import SQLiteStore
 
     for name in ("offline.toml", "offline.db"):
         shutil.copy(first_run / name, tmp_path / name)
+    with sqlite3.connect(tmp_path / "offline.db") as db:  # another test may have sent it: not yet here
+        db.execute("DELETE FROM sends")
     cfg = str(tmp_path / "offline.toml")
+    issue_json = tmp_path / "archive" / "2026-W06" / "issue.json"
     assert main(["--config", cfg, "build", "--week", "2026-W06"]) == 0
-    before = json.loads((tmp_path / "archive" / "2026-W06" / "issue.json").read_text())
+    before = json.loads(issue_json.read_text())
     top = before["stories"][0]["story"]
     assert main(["--config", cfg, "feedback", "mute", top["lead"]]) == 0
     assert main(["--config", cfg, "build", "--week", "2026-W06"]) == 0
-    after = json.loads((tmp_path / "archive" / "2026-W06" / "issue.json").read_text())
+    after = json.loads(issue_json.read_text())
     assert top["id"] not in [s["story"]["id"] for s in after["stories"]]
     assert len(after["stories"]) == 10
+    # Once mailed, the issue is what the reader got: a later mute no longer rewrites its page, its
+    # feed entry or the ledger of what was sent.
+    store = SQLiteStore(tmp_path / "offline.db")
+    store.mark_sent("2026-W06", "reader@example.org", "<m@example.org>")
+    ledger = store.featured_before("2026-W07")
+    store.close()
+    pages = tree_digest(tmp_path / "archive")
+    assert main(["--config", cfg, "feedback", "mute", after["stories"][0]["story"]["lead"]]) == 0
+    capsys.readouterr()
+    assert main(["--config", cfg, "-v", "build", "--week", "2026-W06"]) == 0
+    assert "already sent: kept as mailed" in "".join(capsys.readouterr())
+    assert tree_digest(tmp_path / "archive") == pages
+    store = SQLiteStore(tmp_path / "offline.db")
+    assert store.featured_before("2026-W07") == ledger
+    store.close()
 
 
 def test_the_issue_title_names_the_top_stories_that_fit_a_subject_line() -> None:
