@@ -16,7 +16,7 @@ from typing import Any
 
 from digest import __version__
 from digest.config import Config, load_config
-from digest.errors import DigestError, InputError, NothingStoredError
+from digest.errors import DigestError, InputError, NothingStoredError, watch_interrupts
 from digest.weeks import current_week, parse_week, previous_week
 
 
@@ -379,14 +379,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(msg, file=sys.stderr)
 
     try:
-        if getattr(args, "week", None):
-            args.week = _resolve_week(args.week)
-        cfg = load_config(args.config)
-        return COMMANDS[args.command](cfg, args, log)
-    except DigestError as e:
-        _err(str(e))
-        return e.exit_code
-    except KeyboardInterrupt:
+        with watch_interrupts() as interrupted:
+            if getattr(args, "week", None):
+                args.week = _resolve_week(args.week)
+            cfg = load_config(args.config)
+            return COMMANDS[args.command](cfg, args, log)
+    except (DigestError, KeyboardInterrupt) as e:
+        if isinstance(e, DigestError) and not interrupted:
+            _err(str(e))
+            return e.exit_code
         _err("interrupted")
         return 130
     except BrokenPipeError:

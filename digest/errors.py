@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 
 class DigestError(Exception):
     """Base of every error the CLI reports as one line instead of a traceback."""
@@ -53,3 +59,24 @@ class ModelError(DigestError):
     """The embedding model cannot be loaded."""
 
     exit_code = 7
+
+
+@contextmanager
+def watch_interrupts() -> Iterator[list[bool]]:
+    """Ctrl-C raises KeyboardInterrupt as usual and is also noted in the yielded list, so an error that
+    a library raised after catching the interrupt (an import cut off half-way ends as an ImportError,
+    which once read "needs sentence-transformers: pip install …") can still be reported as Ctrl-C.
+    """
+    seen: list[bool] = []
+
+    def on_sigint(_signum: int, _frame: Any) -> None:
+        seen.append(True)
+        raise KeyboardInterrupt
+
+    main = threading.current_thread() is threading.main_thread()  # only there can a handler be set
+    previous = signal.signal(signal.SIGINT, on_sigint) if main else None
+    try:
+        yield seen
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)

@@ -216,3 +216,29 @@ def test_a_command_says_its_one_line_summary_on_a_terminal_and_nothing_in_cron(
     assert main([*args, "--output", str(tmp_path / "b.jsonl")]) == 0
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "items clustered → " in err and "b.jsonl" in err
+
+
+def test_ctrl_c_is_exit_130_even_when_a_library_turns_it_into_another_error(
+    cfg: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A real SIGINT to this process. Where it lands inside a library that catches it and raises its
+    own error cannot be timed in a test, so the command here does what such a library does (faked)."""
+    import os
+    import signal
+
+    from digest.errors import ModelError
+
+    def command(*_: object) -> int:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+        except KeyboardInterrupt:
+            raise ModelError("embedding needs sentence-transformers: pip install …") from None
+        return 0
+
+    monkeypatch.setitem(COMMANDS, "build", command)
+    assert main(["--config", cfg, "build"]) == 130
+    assert capsys.readouterr().err.strip() == "digest: interrupted"
+    before = signal.getsignal(signal.SIGINT)
+    monkeypatch.setitem(COMMANDS, "build", lambda *_: (_ for _ in ()).throw(ModelError("no model")))
+    assert main(["--config", cfg, "build"]) == 7  # the same error without Ctrl-C keeps its code
+    assert signal.getsignal(signal.SIGINT) is before  # the handler is put back
