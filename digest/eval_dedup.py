@@ -15,7 +15,7 @@ import numpy as np
 from digest.config import ClusterConfig, Config
 from digest.errors import InputError
 from digest.itemfile import json_lines
-from digest.models import Item
+from digest.models import Item, brief_json
 
 
 @dataclass(frozen=True)
@@ -73,14 +73,25 @@ def score(gold: Sequence[str], pred: Sequence[str]) -> DedupScores:
 
 
 def read_labelled(path: str) -> tuple[list[Item], list[str]]:
-    """Items (through Item.from_line, blind to labels) and the `story` label of each line."""
+    """Items (through Item.from_line, blind to labels) and the `story` label of each line.
+
+    A label is a non-empty string or a number: a null, empty or other `story` is no label, and a file without
+    any labelled line has nothing to score (not a perfect score).
+    """
     items: list[Item] = []
     labels: list[str] = []
     for where, line in json_lines(path):
         if "story" not in line:
             raise InputError(f"{where}: missing key 'story' (not a labelled dedup file)")
+        story = line["story"]
+        if isinstance(story, int) and not isinstance(story, bool):
+            story = str(story)  # "items with the same value": a number is a label too
+        if not isinstance(story, str) or not story.strip():
+            raise InputError(f"{where}: key 'story': expected a label, got {brief_json(story)}")
         items.append(Item.from_line(line, where))
-        labels.append(str(line["story"]))
+        labels.append(story)
+    if not items:
+        raise InputError(f"{path}: no labelled items")
     return items, labels
 
 

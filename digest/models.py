@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -87,34 +88,25 @@ class Item:
 
     @classmethod
     def from_line(cls, line: Mapping[str, Any], where: str = "item line") -> Item:
-        """Read one item line; never reads the `story` label of evaluation files."""
+        """Read one item line (../shared/FORMATS.md); never reads the `story` label of evaluation files.
+
+        A key given with the wrong type is an InputError naming `where` and the key; an absent or null
+        optional key reads as empty, a null metric as unknown.
+        """
         from digest.errors import InputError
 
-        try:
-            ident = str(line["id"])
-        except KeyError:
-            raise InputError(f"{where}: missing key 'id'") from None
-        published = line.get("published") or "1970-01-01T00:00:00+00:00"
-        try:
-            when = datetime.fromisoformat(str(published).replace("Z", "+00:00"))
-        except ValueError:
-            raise InputError(f"{where}: key 'published' is not ISO 8601: {published!r}") from None
-        updated_raw = line.get("updated")
-        updated = None
-        if updated_raw:
-            try:
-                updated = datetime.fromisoformat(str(updated_raw).replace("Z", "+00:00"))
-            except ValueError:
-                updated = None
-        metrics_raw = line.get("metrics") or {}
-        metrics: dict[str, float] = {}
-        if isinstance(metrics_raw, Mapping):
-            for k, v in metrics_raw.items():
-                if isinstance(v, (int, float)) and not isinstance(v, bool):
-                    metrics[str(k)] = float(v)
-        cats = line.get("categories") or []
-        categories = tuple(str(c) for c in cats) if isinstance(cats, list) else (str(cats),)
-        source = str(line.get("source") or "unknown")
+        if line.get("id") is None:
+            raise InputError(f"{where}: missing key 'id'")
+        raw_id = line["id"]
+        if isinstance(raw_id, int) and not isinstance(raw_id, bool):
+            raw_id = str(raw_id)
+        if not isinstance(raw_id, str) or not raw_id:
+            raise InputError(f"{where}: key 'id': expected a non-empty string, got {brief_json(raw_id)}")
+        when = _line_time(line, where)
+        updated = _line_updated(line.get("updated"))
+        metrics = _line_metrics(line, where)
+        categories = _line_strings(line, "categories", where)
+        source = _line_str(line, "source", where) or "unknown"
         feed = str(line.get("feed") or line.get("publisher") or "")
         if not feed and source in _CATEGORY_IS_FEED and categories:
             # FORMATS.md: a Reddit post's categories hold its subreddit, a feed entry's its feed name
@@ -122,20 +114,113 @@ class Item:
             # (a YouTube category, an X list): their channel stays the author.
             feed = categories[0].strip().removeprefix("r/")
         return cls(
-            key=ident,
+            key=raw_id,
             source=source,
-            url=str(line.get("url") or ""),
-            title=str(line.get("title") or ""),
-            text=str(line.get("text") or line.get("summary") or ""),
+            url=_line_str(line, "url", where),
+            title=_line_str(line, "title", where),
+            text=_line_str(line, "text", where) or _line_str(line, "summary", where),
             published=when,
-            authors=tuple(str(a) for a in (line.get("authors") or [])),
+            authors=_line_strings(line, "authors", where),
             categories=categories,
             metrics=metrics,
-            links=tuple(str(u) for u in (line.get("links") or [])),
+            links=_line_strings(line, "links", where),
             feed=feed,
             comment=str(line.get("comment") or ""),
             updated=updated,
         )
+
+
+def brief_json(value: Any) -> str:
+    """`value` as JSON, cut short, for a one-line error message."""
+    try:
+        text = json.dumps(value, ensure_ascii=True)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _line_str(line: Mapping[str, Any], key: str, where: str) -> str:
+    """A string key of an item line; absent or null reads as empty."""
+    from digest.errors import InputError
+
+    value = line.get(key)
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)  # a title of 2048: unambiguous
+    if not isinstance(value, str):
+        raise InputError(f"{where}: key {key!r}: expected a string, got {brief_json(value)}")
+    return value
+
+
+def _line_strings(line: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    """A list-of-strings key (`authors`, `categories`, `links`); absent or null reads as empty, and one
+    string as a list of it ("Alice" is one author, not five letters)."""
+    from digest.errors import InputError
+
+    value = line.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value.strip() else ()
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InputError(f"{where}: key {key!r}: expected a list of strings, got {brief_json(value)}")
+    return tuple(value)
+
+
+def _line_metrics(line: Mapping[str, Any], where: str) -> dict[str, float]:
+    """`metrics`: an object of numbers. A value that is no finite number (null, "1.2K", true) means
+    unknown and is left out, as an unknown score is neutral; a numeric string ("12") is its number."""
+    from digest.errors import InputError
+
+    value = line.get("metrics")
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InputError(f"{where}: key 'metrics': expected an object of numbers, got {brief_json(value)}")
+    metrics: dict[str, float] = {}
+    for k, v in value.items():
+        number = None
+        if isinstance(v, (int, float, str)) and not isinstance(v, bool):
+            try:
+                number = float(v)
+            except (OverflowError, ValueError):
+                number = None
+        if number is not None and math.isfinite(number):
+            metrics[str(k)] = number
+    return metrics
+
+
+def _line_time(line: Mapping[str, Any], where: str) -> datetime:
+    """`published`: ISO 8601 in UTC; absent, null or empty reads as the epoch. FORMATS.md asks for a time
+    zone; a time or date without one is read as UTC, as it always was here."""
+    from digest.errors import InputError
+
+    value = line.get("published")
+    if value is None or value == "":
+        return datetime(1970, 1, 1, tzinfo=timezone.utc)
+    if not isinstance(value, str):
+        raise InputError(f"{where}: key 'published': expected an ISO 8601 string, got {brief_json(value)}")
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{where}: key 'published': not ISO 8601: {brief_json(value)}") from None
+    if when.tzinfo is None or when.utcoffset() is None:
+        when = when.replace(tzinfo=timezone.utc)
+    try:
+        return utc(when)
+    except OverflowError:
+        raise InputError(f"{where}: key 'published': out of range in UTC: {brief_json(value)}") from None
+
+
+def _line_updated(value: Any) -> datetime | None:
+    """`updated` (a key of our own, not of FORMATS.md): its time in UTC, or None when unreadable."""
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+    except (ValueError, OverflowError):
+        return None
 
 
 def item_to_json(item: Item) -> str:

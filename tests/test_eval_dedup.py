@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from digest.cli import main
 from digest.config import Config
 from digest.errors import InputError
 from digest.eval_dedup import evaluate_dedup, format_sweep, read_labelled, score, sweep_dedup
@@ -48,6 +49,49 @@ def test_labelled_file_errors_are_one_line(tmp_path: Path) -> None:
         read_labelled(str(p))
     with pytest.raises(InputError, match=r"nope\.jsonl: file not found"):
         read_labelled(str(tmp_path / "nope.jsonl"))
+
+
+@pytest.fixture
+def cfg(tmp_path: Path) -> str:
+    p = tmp_path / "digest.toml"
+    p.write_text('[store]\npath = "d.db"\n[archive]\npath = "site"\n')
+    return str(p)
+
+
+@pytest.mark.parametrize("content", ["", "\n  \n"])
+def test_a_file_without_items_is_an_error_not_a_perfect_score(
+    content: str, cfg: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = tmp_path / "empty.jsonl"
+    p.write_text(content)
+    assert main(["--config", cfg, "eval", "dedup", "--input", str(p)]) == 2
+    out, err = capsys.readouterr()
+    assert "F1" not in out
+    assert err.strip() == f"digest: {p}: no labelled items"
+
+
+@pytest.mark.parametrize("story", [None, "", "  ", True, ["a"]])
+def test_a_null_empty_or_non_label_story_is_no_label(
+    story: object, cfg: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = tmp_path / "l.jsonl"
+    lines = [{"id": "1", "title": "t", "story": "a"}, {"id": "2", "title": "u", "story": story}]
+    p.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    assert main(["--config", cfg, "eval", "dedup", "--input", str(p)]) == 2
+    out, err = capsys.readouterr()
+    assert "F1" not in out
+    assert "\n" not in err.strip() and "Traceback" not in err
+    assert f"l.jsonl:2: key 'story': expected a label, got {json.dumps(story)}" in err
+    with pytest.raises(InputError, match=r"l.jsonl:2: key 'story'"):
+        read_labelled(str(p))
+
+
+def test_numbers_are_labels_too(tmp_path: Path) -> None:
+    """FORMATS.md: items with the same value are the same story, whatever the value's type."""
+    p = tmp_path / "n.jsonl"
+    lines = [{"id": str(k), "title": "t", "story": s} for k, s in enumerate([7, 7, "7b", 8])]
+    p.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    assert read_labelled(str(p))[1] == ["7", "7", "7b", "8"]
 
 
 @pytest.mark.skipif(not UCI.exists(), reason="../shared/eval/dedup-uci-dev.jsonl is absent")

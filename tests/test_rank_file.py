@@ -91,3 +91,21 @@ def test_novelty_with_the_real_model_tells_a_follow_up_from_a_new_story() -> Non
     assert got["reddit:week"].components["novelty"] < -0.1
     assert any(r.startswith("close to 'Claude Opus 4.6', sent 2026-W06") for r in got["reddit:week"].reasons)
     assert got["reddit:speech"].components["novelty"] == 0.0 == got["reddit:codex"].components["novelty"]
+
+
+def test_a_bad_key_in_the_likes_file_is_a_one_line_error_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from digest.cli import main
+
+    cfg = tmp_path / "digest.toml"
+    cfg.write_text('[store]\npath = "d.db"\n[archive]\npath = "site"\n')
+    likes = tmp_path / "likes.jsonl"
+    likes.write_text(LIKES.read_text(encoding="utf-8") + json.dumps({"id": "x", "authors": 5}) + "\n")
+    n = len(LIKES.read_text(encoding="utf-8").splitlines()) + 1
+    out = tmp_path / "o.jsonl"
+    args = ["--config", str(cfg), "rank", "--input", str(ITEMS), "--output", str(out), "--likes", str(likes)]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"digest: {likes}:{n}: key 'authors': expected a list of strings, got 5"
+    assert not out.exists()
