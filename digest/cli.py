@@ -336,11 +336,14 @@ def cmd_feeds(cfg: Config, args: argparse.Namespace, log: Any) -> int:
 
     with open_store(cfg) as store:
         if args.action == "import":
-            from sources.opml import parse_opml
+            from digest.errors import warn
+            from sources.opml import read_opml
 
-            feeds = parse_opml(args.opml)
+            feeds, skipped = read_opml(args.opml)
+            for line in skipped:
+                warn(line)
             added = store.add_feeds(feeds)
-            print(f"{args.opml}: {len(feeds)} feeds read, {added} added")
+            print(f"{args.opml}: {len(feeds)} feeds read, {added} added, {len(skipped)} skipped")
             return 0
         for f in effective_config(cfg, store).sources.rss.feeds:
             print(f"{f.label}\t{f.kind}\tweight {f.weight:g}\t{f.url}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,3 +81,8 @@ def watch_interrupts() -> Iterator[list[bool]]:
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+
+
+def warn(line: str) -> None:
+    """One warning line on stderr, as the CLI prints them: something was skipped, the command goes on."""
+    print(f"digest: warning: {line}", file=sys.stderr)

@@ -7,10 +7,12 @@ mailbox export, so the loop closes with nothing of ours listening on the interne
 
 from __future__ import annotations
 
+import email.errors
 import email.header
 import email.utils
 import mailbox
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from email.message import Message
 from html.parser import HTMLParser
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
 from digest.errors import InputError
+from digest.errors import warn as default_warn
 from digest.models import Item
 from digest.profile import Feedback
 from digest.urls import arxiv_ids, canonical_url
@@ -93,15 +96,27 @@ def feedback_links(target: str, reply_to: str, week: str) -> dict[str, str]:
     return out
 
 
+def _decode(data: bytes, charset: str | None) -> str:
+    """Bytes in the charset a message declares; an unknown or unusable charset reads as UTF-8 (a reply's
+    judgement is ASCII whatever the charset says), undecodable bytes as U+FFFD."""
+    try:
+        return data.decode(charset or "utf-8", "replace")
+    except (LookupError, ValueError):  # "bogus", a non-text codec ("base64"), a codec refusing "replace"
+        return data.decode("utf-8", "replace")
+
+
 def _header(msg: Message, name: str) -> str:
     raw = msg.get(name)
     if raw is None:
         return ""
-    parts = email.header.decode_header(str(raw))
+    try:
+        parts = email.header.decode_header(str(raw))
+    except email.errors.HeaderParseError:  # a broken encoded word (bad base64): read the header as it is
+        parts = [(str(raw), None)]
     text = ""
     for chunk, charset in parts:
         if isinstance(chunk, bytes):
-            text += chunk.decode(charset or "utf-8", "replace")
+            text += _decode(chunk, charset)
         else:
             text += chunk
     return " ".join(text.split())
@@ -146,7 +161,11 @@ def _body(msg: Message) -> str:
         payload = part.get_payload(decode=True)
         if not isinstance(payload, bytes):
             continue
-        text = payload.decode(part.get_content_charset() or "utf-8", "replace")
+        try:
+            charset = part.get_content_charset()
+        except (LookupError, ValueError):  # an RFC 2231 charset parameter that is itself garbled
+            charset = None
+        text = _decode(payload, charset)
         if kind == "text/plain":
             return text
         html = html or text
@@ -194,19 +213,30 @@ def _judgements(msg: Message) -> list[tuple[str, str]]:
     return out
 
 
-def read_mbox(path: str) -> list[Feedback]:
-    """Every like/dislike/mute reply in the mbox at `path`, oldest first; other mail is ignored."""
+def read_mbox(path: str, warn: Callable[[str], None] | None = None) -> list[Feedback]:
+    """Every like/dislike/mute reply in the mbox at `path`, oldest first; other mail is ignored.
+
+    A message that cannot be read is skipped with one warning line naming the mbox and the message's
+    number (counting from 1), passed to `warn` (default: stderr); the other messages still count.
+    """
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{path}: no such mbox file")
-    box = mailbox.mbox(str(p), create=False)
     out: list[Feedback] = []
     try:
-        for msg in box:
-            out += [Feedback(kind=kind, target=target, at=_when(msg)) for kind, target in _judgements(msg)]
-    except (OSError, UnicodeError) as e:
+        box = mailbox.mbox(str(p), create=False)
+        try:
+            for n, key in enumerate(box.keys(), 1):
+                try:
+                    # Its bytes, not get_message: that decodes the "From " line as ASCII and fails on 8-bit.
+                    msg = email.message_from_bytes(box.get_bytes(key))
+                    out += [Feedback(kind=k, target=t, at=_when(msg)) for k, t in _judgements(msg)]
+                except (LookupError, ValueError, email.errors.MessageError) as e:
+                    reason = " ".join(str(e).split()) or type(e).__name__
+                    (warn or default_warn)(f"{path}: skipped message {n}: cannot read it ({reason})")
+        finally:
+            box.close()
+    except (OSError, UnicodeError, mailbox.Error) as e:
         raise InputError(f"{path}: cannot read mbox: {e}") from None
-    finally:
-        box.close()
     out.sort(key=lambda f: f.at)
     return out

@@ -3,18 +3,38 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from digest.config import FeedConfig
 from digest.errors import InputError
+from digest.errors import warn as default_warn
 
 
-def parse_opml(path: str | Path) -> list[FeedConfig]:
-    """Every `<outline xmlUrl=…>` at any depth, in document order, once per URL.
+def _local(name: str) -> str:
+    """An element or attribute name without its namespace (`{http://opml.org/spec2}opml` → `opml`)."""
+    return name.rpartition("}")[2].lower()
 
-    Names come from `title`, else `text`; hnrss.org URLs get `kind = "hn"`. Malformed or non-OPML input
-    is one InputError line naming the file.
-    """
+
+def _bad_url(url: str) -> str:
+    """Why an http(s) xmlUrl cannot be fetched ("" if it can): blank, a space in it, no host, a bad port."""
+    if not url:
+        return "empty xmlUrl"
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        return "xmlUrl contains whitespace"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError on a non-numeric or out-of-range port
+    except ValueError as e:
+        return f"xmlUrl is not a valid URL ({e})"
+    if not parts.hostname:
+        return "xmlUrl has no host"
+    return ""
+
+
+def read_opml(path: str | Path) -> tuple[list[FeedConfig], list[str]]:
+    """The feeds of `parse_opml`, and one warning line per outline skipped for an unusable xmlUrl."""
     p = Path(path)
     try:
         raw = p.read_bytes()
@@ -28,21 +48,45 @@ def parse_opml(path: str | Path) -> list[FeedConfig]:
         root = ET.fromstring(raw)
     except ET.ParseError as e:
         raise InputError(f"{p}: malformed OPML ({e})") from None
-    if root.tag.lower() != "opml" or root.find("body") is None:
+    # OPML 2.0 files may declare a namespace (<opml xmlns="http://opml.org/spec2">): names match without it.
+    if _local(root.tag) != "opml" or not any(_local(el.tag) == "body" for el in root):
         raise InputError(f"{p}: not an OPML document (root <{root.tag}>, expected <opml> with a <body>)")
     feeds: list[FeedConfig] = []
+    skipped: list[str] = []
     seen: set[str] = set()
-    for outline in root.iter("outline"):
-        attrs = {k.lower(): v for k, v in outline.attrib.items()}
-        url = (attrs.get("xmlurl") or "").strip()
-        if not url or url in seen:
+    for outline in root.iter():
+        if _local(outline.tag) != "outline":
             continue
-        if not url.startswith(("http://", "https://")):
-            raise InputError(
-                f"{p}: outline {attrs.get('text') or url!r}: xmlUrl is not an http(s) URL: {url}"
-            )
+        attrs = {_local(k): v for k, v in outline.attrib.items()}
+        if "xmlurl" not in attrs:  # a folder
+            continue
+        url = attrs["xmlurl"].strip()
+        if url in seen:
+            continue
+        label = attrs.get("text") or attrs.get("title") or url
+        if url and not url.startswith(("http://", "https://")):
+            raise InputError(f"{p}: outline {label!r}: xmlUrl is not an http(s) URL: {url}")
+        why = _bad_url(url)
+        if why:
+            seen.add(url)
+            skipped.append(f"{p}: skipped outline {label!r}: {why}: {attrs['xmlurl']!r}")
+            continue
         seen.add(url)
         name = " ".join((attrs.get("title") or attrs.get("text") or "").split())
-        kind = "hn" if "hnrss.org" in url.split("/")[2].lower() else "rss"
+        kind = "hn" if "hnrss.org" in (urlsplit(url).hostname or "") else "rss"
         feeds.append(FeedConfig(url=url, name=name, kind=kind))
+    return feeds, skipped
+
+
+def parse_opml(path: str | Path, warn: Callable[[str], None] | None = None) -> list[FeedConfig]:
+    """Every `<outline xmlUrl=…>` at any depth, in document order, once per URL.
+
+    Names come from `title`, else `text`; hnrss.org URLs get `kind = "hn"`. Element names match
+    whatever namespace the file declares. An outline whose http(s) xmlUrl is unusable (blank, no host,
+    a space in it) is skipped with one warning line naming the file and the URL, passed to `warn`
+    (default: stderr). Malformed or non-OPML input is one InputError line naming the file.
+    """
+    feeds, skipped = read_opml(path)
+    for line in skipped:
+        (warn or default_warn)(line)
     return feeds

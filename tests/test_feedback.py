@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mailbox
 from datetime import datetime, timezone
-from email.message import EmailMessage
+from email.message import EmailMessage, Message
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -176,3 +176,64 @@ def test_an_html_only_reply_judges_by_its_first_lines(tmp_path: Path) -> None:
 def test_missing_mbox_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"nope\.mbox: no such mbox file"):
         read_mbox(str(tmp_path / "nope.mbox"))
+
+
+_ODD_MBOX = (
+    b"From a@b Mon Feb  9 10:00:00 2026\n"
+    b"Subject: =?bogus-charset?B?ZGlnZXN0IGZlZWRiYWNrOiBsaWtlIGFyeGl2OjI2MDIuMDIyNzY=?=\n"
+    b"Date: Mon, 09 Feb 2026 10:00:00 +0000\n\nhi\n\n"
+    b"From a@b Mon Feb  9 11:00:00 2026\n"
+    b"Subject: Re: digest 2026-W06\n"
+    b"Date: Mon, 09 Feb 2026 11:00:00 +0000\n"
+    b"Content-Type: text/plain; charset=bogus\n\n"
+    b"dislike hn:46871173\n\n"
+    b"From a@b Mon Feb  9 12:00:00 2026\n"
+    b"Subject: =?utf-8?B?bGlrZ?= broken base64\n"
+    b"Date: Mon, 09 Feb 2026 12:00:00 +0000\n"
+    b"Content-Type: text/plain; charset*=b\x00gus''x\n\n"
+    b"mute crypto\n\n"
+    b"From caf\xe9@b Mon Feb  9 13:00:00 2026\n"
+    b"Subject: digest feedback: like reddit:1qwgz6i\n"
+    b"Date: Mon, 09 Feb 2026 13:00:00 +0000\n\nhi\n"
+)
+
+
+def test_unknown_charsets_and_broken_headers_are_read_and_the_rest_of_the_mbox_still_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A charset no codec knows (in an encoded-word subject or a body's Content-Type), a subject whose
+    base64 is broken, a garbled charset parameter and an 8-bit "From " line: each message is still read."""
+    path = tmp_path / "odd.mbox"
+    path.write_bytes(_ODD_MBOX)
+    got = [(f.kind, f.target) for f in read_mbox(str(path))]
+    assert got == [
+        ("like", "arxiv:2602.02276"),
+        ("dislike", "hn:46871173"),
+        ("mute", "crypto"),
+        ("like", "reddit:1qwgz6i"),
+    ]
+    assert capsys.readouterr().err == ""
+
+
+def test_a_message_that_cannot_be_read_is_skipped_with_one_warning_naming_the_mbox_and_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No real message is known to fail any more; should one, it costs that message only."""
+    import digest.feedback as feedback
+
+    path = tmp_path / "odd.mbox"
+    path.write_bytes(_ODD_MBOX)
+    judgements = feedback._judgements
+
+    def failing(msg: Message) -> list[tuple[str, str]]:
+        if "bogus" in str(msg.get("Content-Type")):
+            raise LookupError("unknown encoding: bogus")
+        return judgements(msg)
+
+    monkeypatch.setattr(feedback, "_judgements", failing)
+    warnings: list[str] = []
+    got = [f.target for f in read_mbox(str(path), warn=warnings.append)]
+    assert got == ["arxiv:2602.02276", "crypto", "reddit:1qwgz6i"]
+    assert warnings == [f"{path}: skipped message 2: cannot read it (unknown encoding: bogus)"]
+    read_mbox(str(path))  # by default the warning is one stderr line
+    assert capsys.readouterr().err == f"digest: warning: {warnings[0]}\n"

@@ -11,7 +11,7 @@ from sources_helpers import DATA
 from digest.config import Config, FeedConfig, RssConfig, SourcesConfig, parse_config
 from digest.errors import InputError
 from sources import from_config
-from sources.opml import parse_opml
+from sources.opml import parse_opml, read_opml
 
 
 def test_opml_outlines_at_any_depth_once_each() -> None:
@@ -37,6 +37,44 @@ def test_malformed_opml_is_one_line_naming_the_file(tmp_path: Path) -> None:
     bad_url.write_text('<opml><body><outline text="x" xmlUrl="javascript:alert(1)"/></body></opml>')
     with pytest.raises(InputError, match=r"bad\.opml: outline 'x': xmlUrl is not an http\(s\) URL"):
         parse_opml(bad_url)
+
+
+def test_an_opml_2_file_with_a_namespace_is_read(tmp_path: Path) -> None:
+    opml = tmp_path / "ns.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml xmlns="http://opml.org/spec2" version="2.0"><head/><body>'
+        '<outline text="AI"><outline text="Simon" xmlUrl="https://simonwillison.net/atom/everything/"/>'
+        '</outline><outline text="HN" xmlUrl="https://hnrss.org/best"/></body></opml>'
+    )
+    assert parse_opml(opml) == [
+        FeedConfig("https://simonwillison.net/atom/everything/", "Simon"),
+        FeedConfig("https://hnrss.org/best", "HN", kind="hn"),
+    ]
+
+
+def test_an_unusable_xml_url_is_skipped_with_a_warning_naming_the_file_and_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<opml version="2.0"><body>'
+        '<outline text="no host" xmlUrl="http://"/>'
+        '<outline text="space" xmlUrl="http://exa mple.com/feed"/>'
+        '<outline text="blank" xmlUrl="   "/>'
+        '<outline text="bad port" xmlUrl="https://example.com:http/feed"/>'
+        '<outline text="good" xmlUrl="https://example.com/feed.xml"/>'
+        '<outline text="folder"/>'
+        "</body></opml>"
+    )
+    warnings: list[str] = []
+    assert parse_opml(opml, warn=warnings.append) == [FeedConfig("https://example.com/feed.xml", "good")]
+    assert len(warnings) == 4 and all("\n" not in w and w.startswith(f"{opml}: skipped") for w in warnings)
+    for url in ("'http://'", "'http://exa mple.com/feed'", "'   '", "'https://example.com:http/feed'"):
+        assert any(w.endswith(url) for w in warnings), url
+    feeds, skipped = read_opml(opml)
+    assert len(feeds) == 1 and skipped == warnings
+    assert parse_opml(opml) == feeds  # by default each warning is one stderr line
+    assert capsys.readouterr().err.splitlines() == [f"digest: warning: {w}" for w in warnings]
 
 
 def test_registry_makes_one_source_per_feed_and_skips_disabled() -> None:
