@@ -10,6 +10,7 @@ MMR and the per-source/per-feed caps, skipping the excluded ones. Each component
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections import Counter
@@ -62,6 +63,15 @@ NEGATIVE_SCALE = 4.0
 EXCLUDED = -100.0
 
 
+@functools.lru_cache(maxsize=256)
+def _keyword(kw: str) -> re.Pattern[str]:
+    """A muted keyword as a whole word, or followed by a version: "qwen" finds "Qwen", "Qwen3-Coder",
+    "Qwen2.5-Math" and "qwen-3", not "QwenLM" (more letters make another word, as "gem" is not "Gemini").
+    A keyword ending in a digit takes no further digit: "gpt-4" is not "gpt-40"."""
+    after = r"(?!\w)" if kw[-1:].isdigit() else r"(?![^\W\d])"
+    return re.compile(r"(?<!\w)" + re.escape(kw) + after)
+
+
 def _muted(story: Story, profile: Profile) -> str:
     if profile.muted_keys and set(story_keys(story)) & profile.muted_keys:
         return "muted story"
@@ -76,7 +86,7 @@ def _muted(story: Story, profile: Profile) -> str:
             return f"muted feed {item.feed}"
         text = f"{item.title} {item.text}".lower()
         for kw in profile.muted_keywords:
-            if re.search(r"(?<!\w)" + re.escape(kw) + r"(?!\w)", text):
+            if _keyword(kw).search(text):
                 return f"muted keyword '{kw}'"
     return ""
 

@@ -16,9 +16,10 @@ import pytest
 from rank_helpers import T0, T1, TopicEmbedder, item, story, vectors
 
 from digest.config import Interest, ProfileConfig, RankConfig
+from digest.feedback import parse_target
 from digest.ledger import featured_records, fingerprint
 from digest.models import RankedStory, Story
-from digest.profile import Featured, Profile, build_profile
+from digest.profile import Featured, Feedback, Profile, build_profile
 from digest.rank import rank, select
 from digest.signals import age_factor, coverage, engagement, notability, track_record
 
@@ -160,6 +161,28 @@ def test_muted_stories_sink_with_the_reason_and_are_never_selected(kw: dict, rea
     assert ranked[-1].story.id == "hn:1" and reason in ranked[-1].reasons
     assert ranked[-1].components["excluded"] < 0
     assert [r.story.id for r in select(ranked, CFG)] == ["rss:a"]
+
+
+def test_a_muted_word_mutes_its_versions_but_not_longer_words() -> None:
+    """`digest feedback mute qwen` hides Qwen3-Coder-Next and Qwen2.5-Math (the name with a version),
+    not QwenLM or, for a muted "gem", Gemini (more letters: another word)."""
+    titles = {
+        "rss:v1": "Qwen3-Coder-Next agent",
+        "rss:v2": "New Qwen2.5-Math agent",
+        "rss:v3": "qwen-3 agent",
+        "rss:v4": "the qwen agent",
+        "rss:w1": "QwenLM agent",
+        "rss:w2": "Gemini agent",
+        "rss:w3": "GPT-40 agent",
+        "rss:w4": "qwen_3 agent",
+    }
+    s = [story(item(key, title)) for key, title in titles.items()]
+    mutes = [Feedback("mute", parse_target(w), T0) for w in ("Qwen", "gem", "GPT-4")]
+    profile = build_profile(ProfileConfig(interests=(Interest("agent"),)), TopicEmbedder(), [], mutes, {})
+    reasons = {r.story.id: r.reasons for r in _rank(s, profile)}
+    muted = {k for k, why in reasons.items() if any(x.startswith("muted") for x in why)}
+    assert muted == {"rss:v1", "rss:v2", "rss:v3", "rss:v4"}
+    assert all("muted keyword 'qwen'" in reasons[k] for k in muted)
 
 
 PAPER: dict[str, Any] = {"source": "arxiv", "url": "https://arxiv.org/abs/2506.11093v1", "feed": "cs.CL"}
