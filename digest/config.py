@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from digest.config_check import check_values
 from digest.errors import ConfigError
 
 PROJECT_URL = "https://github.com/digest-news/digest"
@@ -322,26 +323,8 @@ def parse_config(data: dict[str, Any], source: str = "config", base_dir: str = "
     except ConfigError as e:
         raise ConfigError(f"{source}: {e}") from None
     cfg = dataclasses.replace(cfg, base_dir=base_dir)
-    _check_values(cfg, source)
+    check_values(cfg, source)
     return cfg
-
-
-def _check_values(cfg: Config, source: str) -> None:
-    if cfg.email.security not in ("none", "starttls", "ssl"):
-        raise ConfigError(f"{source}: email.security: expected none, starttls or ssl")
-    for i, feed in enumerate(cfg.sources.rss.feeds):
-        if feed.kind not in ("rss", "hn"):
-            raise ConfigError(f"{source}: sources.rss.feeds[{i}].kind: expected rss or hn")
-        if not feed.url.startswith(("http://", "https://", "file://")):
-            raise ConfigError(f"{source}: sources.rss.feeds[{i}].url: not an http(s) URL: {feed.url}")
-    if cfg.rank.top_n < 1:
-        raise ConfigError(f"{source}: rank.top_n: must be at least 1")
-    p = cfg.profile
-    if not p.interests and not p.liked and not p.liked_file and p.negatives:
-        raise ConfigError(
-            f"{source}: profile: only negatives given; add profile.interests or profile.liked "
-            "so the ranking knows what you want, not only what you do not"
-        )
 
 
 def load_config(path: str | Path | None) -> Config:

@@ -66,6 +66,23 @@ interests = ["agents", {text = "inference", weight = 2}]
         ('[sources.rss]\nfeeds = ["ftp://x"]', "sources.rss.feeds[0].url: not an http(s) URL"),
         ("[bogus]\nx = 1", "bogus: unknown key"),
         ('[email]\nsecurity = "tls13"', "email.security"),
+        # Values their types allow but that silently switched a feature off or failed far from the cause.
+        ("[sources.arxiv]\npage_size = 0", "sources.arxiv.page_size: 0 is out of range (from 1 to 2000)"),
+        ("[sources.arxiv]\ncategories = []", "sources.arxiv.categories: empty; set enabled = false"),
+        ('[sources.arxiv]\ncategories = ["cs.AI) OR (all:x"]', "categories[0]: not an arXiv category"),
+        ("[sources.http]\ntimeout_s = -1.0", "sources.http.timeout_s: -1.0 is out of range"),
+        ("[sources.http]\nretries = -1", "sources.http.retries: -1 is out of range"),
+        ('[sources.reddit]\ntime_filter = "decade"', "sources.reddit.time_filter: expected one of hour"),
+        ("[sources.reddit]\nlimit = -5", "sources.reddit.limit: -5 is out of range"),
+        ("[email]\nport = 99999", "email.port: 99999 is out of range (from 1 to 65535)"),
+        ('[email]\nto = ["reader@example.org", "not an email"]', "email.to[1]: not an email address"),
+        ('[email]\nreply_to = "bad reply"', "email.reply_to: not an email address"),
+        ('[email]\nunsubscribe = "javascript:alert(1)"', "email.unsubscribe: expected a mailto: or https:"),
+        ("[rank]\ndiversity = -5", "rank.diversity: -5.0 is out of range (from 0 to 1)"),
+        ("[rank]\nmax_per_feed = -3", "rank.max_per_feed: -3 is out of range"),
+        ("[render]\nsummary_chars = -1", "render.summary_chars: -1 is out of range"),
+        ("[embed]\nbatch_size = 0", "embed.batch_size: 0 is out of range"),
+        ("[cluster]\nmin_cluster_size = 0", "cluster.min_cluster_size: 0 is out of range"),
     ],
 )
 def test_bad_values_name_the_key_path(toml: str, expected: str) -> None:
