@@ -7,6 +7,7 @@ timeouts and malformed pages, and goes through PoliteSession for the size cap, t
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import xml.etree.ElementTree as ET
@@ -28,6 +29,12 @@ from sources.base import (
     unresolvable,
     utc,
 )
+
+# The arxiv package logs each skipped entry and malformed page itself ("Skipping entry … missing
+# <published>", once per attempt) to stderr through logging's last resort, which cron would mail. This
+# collector reports the same failure as one line of its own.
+logging.getLogger("arxiv").addHandler(logging.NullHandler())
+logging.getLogger("arxiv").propagate = False
 
 NAME = "arxiv"
 _VERSION = re.compile(r"v\d+$")

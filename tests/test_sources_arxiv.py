@@ -169,6 +169,27 @@ def test_backs_off_through_429_503_garbage_truncation_and_slowness(stub: StubSer
     assert len(res.items) == 2 and res.requests == 6
 
 
+def test_the_arxiv_packages_own_log_lines_never_reach_stderr(stub: StubServer) -> None:
+    """With no logging set up (as under cron), the package's "Malformed feed…" and "Skipping entry…"
+    warnings went to stderr once per attempt, before our one line. A fresh process, as cron runs it."""
+    import subprocess
+    import sys
+
+    stub.routes[PATH] = [Reply(200, bytes(range(256)) * 8, ATOM)]
+    script = (
+        "from datetime import datetime, timezone as tz\n"
+        "from digest.config import ArxivConfig, HttpConfig\n"
+        "from sources.arxiv import ArxivSource\n"
+        f"cfg = ArxivConfig(api_url={stub.url + PATH!r}, delay_s=0.0, retries=1)\n"
+        "src = ArxivSource(cfg, HttpConfig(backoff_s=0.0, timeout_s=2.0))\n"
+        "res = src.collect(datetime(2026, 2, 2, tzinfo=tz.utc), datetime(2026, 2, 9, tzinfo=tz.utc), {})\n"
+        "print(len(res.errors))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "1", done.stderr
+    assert done.stderr == ""
+
+
 def test_failure_is_one_line_naming_the_url(stub: StubServer) -> None:
     stub.routes[PATH] = [Reply(500, b"boom")]
     res = source(stub).collect(START, END, {"newest": "2026-01-01T00:00:00+00:00"})
