@@ -13,6 +13,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import arxiv
 import requests
@@ -143,6 +144,10 @@ class ArxivSource:
         self.http = http
         self._sleep = sleep
 
+    def _page(self, url: str) -> str:
+        """The endpoint and the failing page, not the 300-character query (the issue's footer shows 160)."""
+        return f"{self.cfg.api_url} (page from result {_page_start(url)})"
+
     def collect(self, start: datetime, end: datetime, state: Mapping[str, str]) -> SourceResult:
         query = build_query(self.cfg.categories, start, end)
         cats = ",".join(self.cfg.categories)
@@ -160,9 +165,9 @@ class ArxivSource:
         try:
             got = _take_until_known(client, search, look_from)
         except arxiv.HTTPError as e:
-            error = f"{one_line(e.url, 200)}: HTTP {e.status} (gave up after {e.retry + 1} attempts)"
+            error = f"{self._page(e.url)}: HTTP {e.status} (gave up after {e.retry + 1} attempts)"
         except arxiv.UnexpectedEmptyPageError as e:
-            error = f"{one_line(e.url, 200)}: empty page mid-results after {e.retry + 1} attempts"
+            error = f"{self._page(e.url)}: empty page mid-results after {e.retry + 1} attempts"
         except requests.Timeout:
             tries = self.cfg.retries + 1
             error = f"{self.cfg.api_url}: timed out after {self.http.timeout_s:g} s ({tries} attempts)"
@@ -197,6 +202,10 @@ class ArxivSource:
             requests=client.session.requests,
             state=new_state,
         )
+
+
+def _page_start(url: str) -> str:
+    return parse_qs(urlsplit(url).query).get("start", ["0"])[0]
 
 
 def _stored_newest(state: Mapping[str, str], cats: str, start: datetime) -> datetime | None:

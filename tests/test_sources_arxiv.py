@@ -196,6 +196,7 @@ def test_failure_is_one_line_naming_the_url(stub: StubServer) -> None:
     assert not res.ok and res.items == ()
     (error,) = res.errors
     assert "\n" not in error and stub.url + PATH in error and "500" in error
+    assert error.index("HTTP 500") < 120  # the footer shows 160 characters: not the query
     assert res.requests == ArxivConfig().retries + 1
     assert res.state == {"newest": "2026-01-01T00:00:00+00:00"}  # kept for next time
 
