@@ -239,11 +239,14 @@ def test_a_link_post_links_its_article_under_the_site_and_its_thread_under_its_s
 
 
 def test_health_footer_names_failed_and_fallback_sources():
-    html, _ = render_email(sample_issue(), CFG)
+    html, text = render_email(sample_issue(), CFG)
     footer = html[html.index("Where this came from") :]
     assert "failed: rss:OpenAI" in footer
     assert "HTTP 503 Service Unavailable" in footer
     assert "fell back: reddit" in footer and "public RSS (no Reddit credentials)" in footer
+    # the text part's summary line says the same, not only the per-source lines under it
+    summary = " ".join(text[text.index("Where this came from") :].split("\n  - ")[0].split())
+    assert "; failed: rss:OpenAI" in summary and "; fell back: reddit" in summary
 
 
 def test_quiet_week_renders_without_stories():
