@@ -383,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         with watch_interrupts() as interrupted:
-            if getattr(args, "week", None):
+            if getattr(args, "week", None) is not None:  # "" is a mistake, not "no week"
                 args.week = _resolve_week(args.week)
             cfg = load_config(args.config)
             return COMMANDS[args.command](cfg, args, log)

@@ -27,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 from scipy import sparse
@@ -46,8 +45,7 @@ from digest.cluster_link import (
 )
 from digest.cluster_text import Features, build_features, channel
 from digest.config import ClusterConfig, Config
-from digest.errors import InputError
-from digest.itemfile import read_items
+from digest.itemfile import read_items, write_lines
 from digest.models import Item, Story
 
 # Tuned on the UCI dev headlines and by eye on the W06 replay world (see the module docstring).
@@ -310,15 +308,9 @@ def run_cluster_file(input_path: str, output_path: str, cfg: Config) -> int:
     items = read_items(input_path)
     vectors = embed_items(items, load_embedder(cfg.embed)) if items else np.zeros((0, 0), np.float32)
     story_of = {key: s.id for s in cluster(items, vectors, cfg.cluster) for key in s.item_keys}
-    out = Path(output_path)
-    tmp = out.with_name(out.name + ".tmp")
-    try:
-        with tmp.open("w", encoding="utf-8") as f:
-            for item in items:
-                f.write(json.dumps({"id": item.key, "story": story_of[item.key]}, ensure_ascii=False) + "\n")
-        tmp.replace(out)
-    except OSError as e:
-        raise InputError(f"{out}: cannot write: {e.strerror}") from None
+    write_lines(
+        output_path, (json.dumps({"id": i.key, "story": story_of[i.key]}, ensure_ascii=False) for i in items)
+    )
     return len(items)
 
 

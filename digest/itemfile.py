@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +46,21 @@ def read_items(path: str) -> list[Item]:
         seen.add(item.key)
         items.append(item)
     return items
+
+
+def write_lines(path: str, lines: Iterable[str]) -> None:
+    """JSONL out: `-` is standard output; a file is written whole or not at all (a missing folder is
+    made), so an interrupted run never leaves half an output behind."""
+    if path == "-":
+        sys.stdout.write("".join(line + "\n" for line in lines))
+        return
+    out = Path(path)
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("w", encoding="utf-8") as f:
+            for line in lines:
+                f.write(line + "\n")
+        tmp.replace(out)
+    except OSError as e:
+        raise InputError(f"{path}: cannot write: {e.strerror or e}") from None

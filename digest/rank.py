@@ -16,7 +16,6 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 
@@ -348,8 +347,7 @@ def run_rank_file(
 ) -> int:
     """`digest rank`: one story per input item, ranked against the profile; writes JSONL, returns lines."""
     from digest.embed import embed_items, load_embedder
-    from digest.errors import InputError
-    from digest.itemfile import read_items
+    from digest.itemfile import read_items, write_lines
 
     items = read_items(input_path)
     liked = read_items(likes_path) if likes_path else []
@@ -364,11 +362,9 @@ def run_rank_file(
     )
     if top is not None:
         ranked = ranked[: max(0, top)]
-    lines = [
-        json.dumps({**r.story.lead.to_line(), "score": r.score, "reasons": list(r.reasons)}) for r in ranked
-    ]
-    try:
-        Path(output_path).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-    except OSError as e:
-        raise InputError(f"{output_path}: cannot write: {e.strerror}") from None
-    return len(lines)
+
+    def line(r: RankedStory) -> str:
+        return json.dumps({**r.story.lead.to_line(), "score": r.score, "reasons": list(r.reasons)})
+
+    write_lines(output_path, map(line, ranked))
+    return len(ranked)

@@ -242,3 +242,28 @@ def test_ctrl_c_is_exit_130_even_when_a_library_turns_it_into_another_error(
     monkeypatch.setitem(COMMANDS, "build", lambda *_: (_ for _ in ()).throw(ModelError("no model")))
     assert main(["--config", cfg, "build"]) == 7  # the same error without Ctrl-C keeps its code
     assert signal.getsignal(signal.SIGINT) is before  # the handler is put back
+
+
+def test_output_dash_is_standard_output_and_a_missing_folder_is_made(
+    cfg: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    items = tmp_path / "i.jsonl"
+    lines = [
+        {"id": f"hn:{k}", "source": "hn", "title": t, "url": f"https://x.example/{k}",
+         "published": "2026-02-03T10:00:00+00:00"}
+        for k, t in enumerate(["Claude Opus 4.6 released", "Claude Opus 4.6 is out", "A bread recipe"])
+    ]  # fmt: skip
+    items.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    for command in ("cluster", "rank"):
+        capsys.readouterr()
+        assert main(["--config", cfg, command, "--input", str(items), "--output", "-"]) == 0
+        got = [json.loads(x)["id"] for x in capsys.readouterr().out.splitlines()]
+        assert sorted(got) == ["hn:0", "hn:1", "hn:2"] and not (Path.cwd() / "-").exists()
+        deep = tmp_path / "new" / "folder" / f"{command}.jsonl"
+        assert main(["--config", cfg, command, "--input", str(items), "--output", str(deep)]) == 0
+        assert len(deep.read_text().splitlines()) == 3
+
+
+def test_an_empty_week_is_an_error_not_every_week(cfg: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", cfg, "export", "--week", ""]) == 2
+    assert "--week: '' is not an ISO week" in capsys.readouterr().err
