@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from digest.config import FeedConfig
 from digest.errors import InputError
-from digest.errors import warn as default_warn
 
 
 def _local(name: str) -> str:
@@ -34,7 +32,12 @@ def _bad_url(url: str) -> str:
 
 
 def read_opml(path: str | Path) -> tuple[list[FeedConfig], list[str]]:
-    """The feeds of `parse_opml`, and one warning line per outline skipped for an unusable xmlUrl."""
+    """Every `<outline xmlUrl=…>` at any depth, in document order, once per URL, and one warning line per
+    outline skipped for an unusable xmlUrl (blank, no host, a space in it), naming the file and the URL.
+
+    Names come from `title`, else `text`; hnrss.org URLs get `kind = "hn"`. Element names match
+    whatever namespace the file declares. Malformed or non-OPML input is one InputError naming the file.
+    """
     p = Path(path)
     try:
         raw = p.read_bytes()
@@ -76,17 +79,3 @@ def read_opml(path: str | Path) -> tuple[list[FeedConfig], list[str]]:
         kind = "hn" if "hnrss.org" in (urlsplit(url).hostname or "") else "rss"
         feeds.append(FeedConfig(url=url, name=name, kind=kind))
     return feeds, skipped
-
-
-def parse_opml(path: str | Path, warn: Callable[[str], None] | None = None) -> list[FeedConfig]:
-    """Every `<outline xmlUrl=…>` at any depth, in document order, once per URL.
-
-    Names come from `title`, else `text`; hnrss.org URLs get `kind = "hn"`. Element names match
-    whatever namespace the file declares. An outline whose http(s) xmlUrl is unusable (blank, no host,
-    a space in it) is skipped with one warning line naming the file and the URL, passed to `warn`
-    (default: stderr). Malformed or non-OPML input is one InputError line naming the file.
-    """
-    feeds, skipped = read_opml(path)
-    for line in skipped:
-        (warn or default_warn)(line)
-    return feeds

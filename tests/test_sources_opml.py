@@ -8,14 +8,15 @@ from pathlib import Path
 import pytest
 from sources_helpers import DATA
 
+from digest.cli import main
 from digest.config import Config, FeedConfig, RssConfig, SourcesConfig, parse_config
 from digest.errors import InputError
 from sources import from_config
-from sources.opml import parse_opml, read_opml
+from sources.opml import read_opml
 
 
 def test_opml_outlines_at_any_depth_once_each() -> None:
-    feeds = parse_opml(DATA / "feeds.opml")
+    feeds = read_opml(DATA / "feeds.opml")[0]
     assert feeds == [
         FeedConfig("https://simonwillison.net/atom/everything/", "Simon Willison"),
         FeedConfig("https://huggingface.co/blog/feed.xml", "Hugging Face"),
@@ -25,18 +26,18 @@ def test_opml_outlines_at_any_depth_once_each() -> None:
 
 def test_malformed_opml_is_one_line_naming_the_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"broken\.opml: malformed OPML") as err:
-        parse_opml(DATA / "broken.opml")
+        read_opml(DATA / "broken.opml")[0]
     assert "\n" not in str(err.value)
     html = tmp_path / "page.opml"
     html.write_text("<html><body/></html>")
     with pytest.raises(InputError, match=r"page\.opml: not an OPML document"):
-        parse_opml(html)
+        read_opml(html)[0]
     with pytest.raises(InputError, match=r"missing\.opml: OPML file not found"):
-        parse_opml(tmp_path / "missing.opml")
+        read_opml(tmp_path / "missing.opml")[0]
     bad_url = tmp_path / "bad.opml"
     bad_url.write_text('<opml><body><outline text="x" xmlUrl="javascript:alert(1)"/></body></opml>')
     with pytest.raises(InputError, match=r"bad\.opml: outline 'x': xmlUrl is not an http\(s\) URL"):
-        parse_opml(bad_url)
+        read_opml(bad_url)[0]
 
 
 def test_an_opml_2_file_with_a_namespace_is_read(tmp_path: Path) -> None:
@@ -46,7 +47,7 @@ def test_an_opml_2_file_with_a_namespace_is_read(tmp_path: Path) -> None:
         '<outline text="AI"><outline text="Simon" xmlUrl="https://simonwillison.net/atom/everything/"/>'
         '</outline><outline text="HN" xmlUrl="https://hnrss.org/best"/></body></opml>'
     )
-    assert parse_opml(opml) == [
+    assert read_opml(opml)[0] == [
         FeedConfig("https://simonwillison.net/atom/everything/", "Simon"),
         FeedConfig("https://hnrss.org/best", "HN", kind="hn"),
     ]
@@ -66,15 +67,17 @@ def test_an_unusable_xml_url_is_skipped_with_a_warning_naming_the_file_and_url(
         '<outline text="folder"/>'
         "</body></opml>"
     )
-    warnings: list[str] = []
-    assert parse_opml(opml, warn=warnings.append) == [FeedConfig("https://example.com/feed.xml", "good")]
+    feeds, warnings = read_opml(opml)
+    assert feeds == [FeedConfig("https://example.com/feed.xml", "good")]
     assert len(warnings) == 4 and all("\n" not in w and w.startswith(f"{opml}: skipped") for w in warnings)
     for url in ("'http://'", "'http://exa mple.com/feed'", "'   '", "'https://example.com:http/feed'"):
         assert any(w.endswith(url) for w in warnings), url
-    feeds, skipped = read_opml(opml)
-    assert len(feeds) == 1 and skipped == warnings
-    assert parse_opml(opml) == feeds  # by default each warning is one stderr line
-    assert capsys.readouterr().err.splitlines() == [f"digest: warning: {w}" for w in warnings]
+    cfg = tmp_path / "d.toml"
+    cfg.write_text('[store]\npath = "d.db"\n')
+    assert main(["--config", str(cfg), "feeds", "import", str(opml)]) == 0
+    out, err = capsys.readouterr()
+    assert out.strip() == f"{opml}: 1 feeds read, 1 added, 4 skipped"
+    assert err.splitlines() == [f"digest: warning: {w}" for w in warnings]
 
 
 def test_registry_makes_one_source_per_feed_and_skips_disabled() -> None:
