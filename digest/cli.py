@@ -16,7 +16,7 @@ from typing import Any
 
 from digest import __version__
 from digest.config import Config, load_config
-from digest.errors import DigestError, InputError, NothingStoredError, watch_interrupts
+from digest.errors import DigestError, InputError, NothingStoredError, warn, watch_interrupts
 from digest.weeks import current_week, parse_week, previous_week
 
 
@@ -148,7 +148,7 @@ def _report_sources(results: Sequence[Any]) -> int:
     failed = [r for r in results if r.errors]
     for r in failed:
         for e in r.errors:
-            _err(f"warning: source {r.name} failed: {e}")
+            warn(f"source {r.name} failed: {e}")
     return 3 if results and len(failed) == len(results) else 0
 
 
@@ -336,7 +336,6 @@ def cmd_feeds(cfg: Config, args: argparse.Namespace, log: Any) -> int:
 
     with open_store(cfg) as store:
         if args.action == "import":
-            from digest.errors import warn
             from sources.opml import read_opml
 
             feeds, skipped = read_opml(args.opml)
