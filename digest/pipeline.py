@@ -18,7 +18,7 @@ from digest.models import Issue, Item, RankedStory, SourceResult
 from digest.serialize import issue_from_dict, issue_to_dict
 from digest.store import SQLiteStore
 from digest.textfmt import date_range, short_name
-from digest.weeks import current_week, week_of, week_window
+from digest.weeks import current_week, previous_week, week_of, week_window
 
 Log = Callable[[str], None]
 
@@ -49,6 +49,7 @@ def collect(
 
     if week:
         start, end = week_window(week)
+        start -= timedelta(days=LATE_DAYS)  # the week before's late arrivals (see late_items)
     else:
         end = datetime.now(timezone.utc)
         start = end - timedelta(days=8)  # daily runs overlap a little so nothing falls between them
@@ -196,6 +197,24 @@ def issue_title(week: str, stories: Sequence[RankedStory]) -> str:
     return f"digest {week}: {listing(shown)}"
 
 
+LATE_DAYS = 3  # a week's collect also reads this far back: late arrivals of the week before
+
+
+def late_items(store: SQLiteStore, week: str) -> list[Item]:
+    """Items of the week before `week` stored only after that week's issue was built.
+
+    arXiv announces papers submitted Friday to Sunday on Monday evening, after a Monday-morning run has
+    sent the week's issue; dated by submission they belong to a week that is already out. They join the
+    next issue instead of no issue at all.
+    """
+    prev = previous_week(week)
+    issue = store.get_issue(prev)
+    if issue is None:  # that week never had an issue: nothing of it was passed over
+        return []
+    start, end = week_window(prev)
+    return store.items_stored_after(start, end, datetime.fromisoformat(issue["built_at"]))
+
+
 def build(cfg: Config, store: SQLiteStore, week: str | None = None, log: Log = _quiet) -> Built:
     """Build `week`'s issue from stored items, archive it and record it; sends nothing."""
     from digest.archive import write_issue
@@ -211,7 +230,7 @@ def build(cfg: Config, store: SQLiteStore, week: str | None = None, log: Log = _
         log(f"{week}: already sent; the issue stays as it was mailed")
         return Built(issue=issue, archive_page=write_issue(issue, cfg), changed=False, mailed=True)
     start, end = week_window(week)
-    items = store.items_between(start, end)
+    items = store.items_between(start, end) + late_items(store, week)
     if not items:  # an outage or a week never collected, not a quiet week: publish nothing
         raise NothingStoredError(
             f"--week: no items stored for {week} ({date_range(start, end)}); "

@@ -164,6 +164,15 @@ class SQLiteStore:
         sql += " ORDER BY published, key"
         return [self._row_item(r) for r in self._query(sql, params)]
 
+    def items_stored_after(self, start: datetime, end: datetime, after: datetime) -> list[Item]:
+        """Items published in [start, end) but first stored after `after`: a week's late arrivals."""
+        sql = (
+            f"SELECT {self._ITEM_COLS} FROM items WHERE published >= ? AND published < ? AND first_seen > ?"
+            " ORDER BY published, key"
+        )
+        since = after.astimezone(timezone.utc).isoformat(timespec="seconds")  # as first_seen is written
+        return [self._row_item(r) for r in self._query(sql, (_iso(start), _iso(end), since))]
+
     def items_by_keys(self, keys: Iterable[str]) -> dict[str, Item]:
         out: dict[str, Item] = {}
         keys = list(keys)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -57,7 +58,8 @@ class Running:
         for line in self.proc.stderr:
             self.lines.put(line.rstrip("\n"))
 
-    def wait_line(self, prefix: str, timeout: float = 180) -> str:
+    def wait_line(self, prefix: str | re.Pattern[str], timeout: float = 180) -> str:
+        """The first stderr line starting with `prefix` (or matching it, for a pattern)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -66,7 +68,7 @@ class Running:
                 assert self.proc.poll() is None, f"digest exited {self.proc.returncode}: {self.seen}"
                 continue
             self.seen.append(line)
-            if line.startswith(prefix):
+            if line.startswith(prefix) if isinstance(prefix, str) else prefix.match(line):
                 return line
         raise AssertionError(f"no stderr line starting {prefix!r} within {timeout}s: {self.seen}")
 

@@ -192,3 +192,37 @@ def test_the_issue_title_names_the_top_stories_that_fit_a_subject_line() -> None
     assert issue_title("2026-W06", []) == "digest 2026-W06: a quiet week"
     shout = dataclasses.replace(papers[2], story=dataclasses.replace(papers[2].story, headline="Qwen 3 !!!"))
     assert issue_title("2026-W06", [shout, papers[0]]) == "digest 2026-W06: Qwen 3, Kimi K2.5"
+
+
+def test_a_late_arrival_of_a_sent_week_joins_the_next_issue(tmp_path: Path) -> None:
+    """A paper submitted on Saturday of week 6 is announced (and collected) only after week 6's issue was
+    built and sent; dated by submission it belongs to week 6, which is frozen. It joins week 7's issue.
+    A week-6 item stored before week 6's issue was built does not come back."""
+    import time
+    from datetime import datetime, timedelta, timezone
+
+    from digest.config import load_config
+    from digest.models import Item
+    from digest.pipeline import build
+    from digest.store import SQLiteStore
+
+    (tmp_path / "d.toml").write_text('[store]\npath = "d.db"\n[archive]\npath = "archive"\n')
+    cfg = load_config(tmp_path / "d.toml")
+    monday = datetime(2026, 2, 2, tzinfo=timezone.utc)  # 2026-W06
+
+    def paper(n: int, day: int, title: str) -> Item:
+        key, when = f"2602.0000{n}", monday + timedelta(days=day)
+        return Item(key=f"arxiv:{key}", source="arxiv", url=f"https://arxiv.org/abs/{key}", title=title,
+                    text=f"We introduce {title}.", published=when)  # fmt: skip
+
+    store = SQLiteStore(tmp_path / "d.db")
+    try:
+        store.upsert_items([paper(1, 1, "AgentBench Two"), paper(2, 2, "Sparse Attention Kernels")])
+        build(cfg, store, "2026-W06")
+        time.sleep(1.1)  # the store dates arrivals to the second; a late one comes hours later
+        store.upsert_items([paper(3, 5, "Late Reasoner"), paper(4, 8, "Week Seven Model")])
+        week7 = build(cfg, store, "2026-W07").issue
+    finally:
+        store.close()
+    keys = {i.key for s in week7.stories for i in s.story.items}
+    assert keys == {"arxiv:2602.00003", "arxiv:2602.00004"}
