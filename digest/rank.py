@@ -97,7 +97,9 @@ def _similarities(vecs: np.ndarray, profile: Profile) -> dict[str, np.ndarray]:
         sims = vecs @ profile.interest_vecs.T
         w = profile.interest_weights / (profile.interest_weights.sum() or 1.0)
         out["interest"] = sims @ w
-        out["interest_best"] = (sims * profile.interest_weights).argmax(axis=1)
+        # The reason names the interest the story is closest to, with that interest's own cosine (a
+        # weighted argmax once named one interest beside another's number).
+        out["interest_best"] = sims.argmax(axis=1)
         out["interest_cos"] = sims.max(axis=1)
     if profile.has_likes and n:
         sims = vecs @ profile.liked_vecs.T

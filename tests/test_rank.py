@@ -122,6 +122,18 @@ def test_reasons_are_itemised_and_components_sum_to_the_score() -> None:
     assert "2 sources" in multi.reasons and multi.components["coverage"] > 0
 
 
+def test_the_interest_a_reason_names_is_the_one_its_number_is_for() -> None:
+    """A heavy weight on one interest once made the reason name it beside another interest's cosine."""
+    p = build_profile(
+        ProfileConfig(interests=(Interest("agent"), Interest("bread", 4.0))), TopicEmbedder(), [], [], {}
+    )
+    s = [story(item("rss:a", "agent agent agent bread")), story(item("rss:b", "crypto"))]
+    top = next(r for r in _rank(s, p) if r.story.id == "rss:a")
+    vec, (agent, bread) = vectors(s)[0], TopicEmbedder().encode(["agent", "bread"])
+    assert float(vec @ agent) > float(vec @ bread)
+    assert f"matches 'agent' {float(vec @ agent):.2f}" in top.reasons
+
+
 def test_coverage_counts_a_launchs_threads_not_only_its_sources() -> None:
     """Public Reddit RSS gives no scores: a launch's twenty threads in one subreddit are still the week's
     attention. Posts beyond one per source count by their doubling; a lone post or a paper and its one
