@@ -212,7 +212,7 @@ class RankConfig:
 @dataclass(frozen=True)
 class RenderConfig:
     templates: str = ""  # a folder whose templates override the bundled ones
-    summary_chars: int = 600  # longest story summary; keeps a 10-story email under Gmail's 102 KB clip
+    summary_chars: int = 320  # longest story summary: two or three sentences, and the email stays small
 
 
 @dataclass(frozen=True)

@@ -169,7 +169,7 @@ def rank_week(
         f"{len(items)} items → {out.stories} stories; transformer vectors for {out.transformer_items} items "
         f"({embedder.encoded} newly encoded)"
     )
-    return list(select(out.ranked, cfg.rank, out.vectors))
+    return list(select(out.ranked, cfg.rank, out.vectors, cfg.render.summary_chars))
 
 
 TITLE_CHARS = 70  # what follows "digest WEEK: " in a subject line; inboxes show about this much

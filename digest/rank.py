@@ -284,8 +284,10 @@ def select(
     ranked: Sequence[RankedStory],
     cfg: RankConfig,
     vectors: Mapping[str, np.ndarray] | None = None,
+    summary_chars: int = 320,
 ) -> list[RankedStory]:
-    """The top `cfg.top_n` by MMR under the caps; never an excluded story.
+    """The top `cfg.top_n` by MMR under the caps, each summarised in up to `summary_chars` characters
+    (`[render] summary_chars`); never an excluded story.
 
     The caps yield only when nothing uncapped is left, so a one-source week still fills the issue.
 
@@ -337,7 +339,10 @@ def select(
     picked.sort(key=lambda r: r.components.get("coverage", 0.0) < WIDE_COVERAGE)
     feeds = {(i.source, i.feed) for r in picked for i in r.story.items}
     skip = boilerplate([i for r in ranked for i in r.story.items], feeds)
-    return [dataclasses.replace(r, summary=r.summary or summarize_story(r.story, skip=skip)) for r in picked]
+    out = []
+    for r in picked:
+        out.append(dataclasses.replace(r, summary=r.summary or summarize_story(r.story, summary_chars, skip)))
+    return out
 
 
 def item_story(item: Item) -> Story:

@@ -134,6 +134,13 @@ def test_the_interest_a_reason_names_is_the_one_its_number_is_for() -> None:
     assert f"matches 'agent' {float(vec @ agent):.2f}" in top.reasons
 
 
+def test_select_summarises_within_the_configured_length() -> None:
+    body = " ".join(f"Sentence {k} says one more thing about the agent launch." for k in range(20))
+    s = [story(item("rss:a", "agent launch", text=body))]
+    short, long = (select(_rank(s), CFG, summary_chars=n)[0].summary for n in (120, 900))
+    assert len(short) <= 120 < 320 < len(long) <= 900 and long.startswith(short)
+
+
 def test_coverage_counts_a_launchs_threads_not_only_its_sources() -> None:
     """Public Reddit RSS gives no scores: a launch's twenty threads in one subreddit are still the week's
     attention. Posts beyond one per source count by their doubling; a lone post or a paper and its one
