@@ -64,6 +64,10 @@ class _Temporary(Exception):
     """A 4xx reply or a dropped connection: worth retrying."""
 
 
+class _RecipientLater(_Temporary):
+    """A 4xx at RCPT (greylisting, a full mailbox): this recipient later, the others now."""
+
+
 class _Permanent(Exception):
     """A 5xx reply about this message or recipient: the others may still go."""
 
@@ -176,7 +180,7 @@ class _Smtp:
             self.close()
             code, reply = next(iter(err.recipients.values()))
             line = f"{self.where}: recipient refused: {code} {reply.decode('utf-8', 'replace')}"
-            raise (_Temporary if 400 <= code < 500 else _Permanent)(line) from None
+            raise (_RecipientLater if 400 <= code < 500 else _Permanent)(line) from None
         except smtplib.SMTPResponseException as err:
             self.close()
             line = f"{self.where}: {_reply(err)}"
@@ -234,7 +238,11 @@ def send_issue(
     With `dry_run_dir`, writes `<week>-<recipient>.eml` files instead and records nothing. Raises
     SendFailed (a DeliveryError, one line) after trying everyone when any recipient failed.
     """
-    recipients = list(dict.fromkeys(r.strip() for r in cfg.email.to if r.strip()))
+    # One copy per mailbox: "a@x.org", "A@X.org" and "Alice <a@x.org>" are one recipient, first spelling kept.
+    by_box: dict[str, str] = {}
+    for r in (r.strip() for r in cfg.email.to if r.strip()):
+        by_box.setdefault(parseaddr(r)[1].lower() or r, r)
+    recipients = list(by_box.values())
     if not recipients:
         raise ConfigError("email.to: no recipients configured")
     html, text = render_email(issue, cfg)
@@ -256,28 +264,35 @@ def send_issue(
     skipped: list[str] = []
     failed: list[str] = []
     smtp = _Smtp(cfg)
+    # The ledger keys a recipient by mailbox; rows of older versions by the address as configured.
+    box = {r: parseaddr(r)[1].lower() or r for r in recipients}
+    if not force:
+        skipped = [r for r in recipients if "sent" in {ledger.send_status(week, k) for k in (box[r], r)}]
+    todo = [r for r in recipients if r not in skipped]
+    untried: list[str] = []
     try:
-        for r in recipients:
-            if not force and ledger.send_status(week, r) == "sent":
-                skipped.append(r)
-                continue
+        for n, r in enumerate(todo):
             msg = build_message(issue, html, text, cfg, r)
             mid = str(msg["Message-ID"])
-            ledger.mark_sending(week, r, mid)
+            ledger.mark_sending(week, box[r], mid)
             try:
                 _send_one(smtp, msg, sender, parseaddr(r)[1], cfg, sleep)
             except (_Temporary, _Permanent, _Fatal) as err:
-                ledger.mark_failed(week, r, str(err))
+                ledger.mark_failed(week, box[r], str(err))
                 failed.append(f"{r}: {err}")
-                if not isinstance(err, _Permanent):
-                    break  # server unreachable or refusing us: the rest would fail the same way
+                if not isinstance(err, (_Permanent, _RecipientLater)):
+                    untried = todo[n + 1 :]  # server unreachable or refusing us: the rest would fail too
+                    break
                 continue
-            ledger.mark_sent(week, r, mid)
+            ledger.mark_sent(week, box[r], mid)
             sent.append(r)
     finally:
         smtp.close()
     report = SendReport(week=week, sent=tuple(sent), skipped=tuple(skipped), failed=tuple(failed))
     if failed:
-        unsent = len(recipients) - len(sent) - len(skipped)
-        raise SendFailed(f"{week}: {unsent} of {len(recipients)} recipient(s) not sent; {failed[0]}", report)
+        unsent = len(failed) + len(untried)
+        later = f"; not tried: {', '.join(untried)}" if untried else ""
+        raise SendFailed(
+            f"{week}: {unsent} of {len(recipients)} recipient(s) not sent; {failed[0]}{later}", report
+        )
     return report

@@ -10,6 +10,7 @@ import subprocess
 from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,13 @@ from digest.render import GMAIL_CLIP_BYTES, render_email
 from digest.store import SQLiteStore
 
 RECIPIENTS = ("ada@example.org", "Grace Hopper <grace@example.net>")
+
+
+def mailbox(recipient: str) -> str:
+    """The send ledger's key for a recipient: the bare address in lower case."""
+    return parseaddr(recipient)[1].lower()
+
+
 WEEK = "2026-W06"
 
 
@@ -37,10 +45,13 @@ class Handler:
         self.attempts = 0
         self.mode = "ok"
         self.refuse_rcpt: set[str] = set()
+        self.greylist: set[str] = set()
 
     async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if address in self.refuse_rcpt:
             return "550 5.1.1 no such user"
+        if address in self.greylist:
+            return "451 4.7.1 greylisted, try later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -111,7 +122,7 @@ def test_one_well_formed_message_per_recipient_and_a_rerun_sends_nothing(smtp, l
         assert html is not None and text is not None
         assert "<table" in html.get_content() and "1.  Claude Opus 4.6" in text.get_content()
         assert len(html.get_content().encode()) < GMAIL_CLIP_BYTES
-    assert all(ledger.send_status(WEEK, r) == "sent" for r in RECIPIENTS)
+    assert all(ledger.send_status(WEEK, mailbox(r)) == "sent" for r in RECIPIENTS)
 
     again = send_issue(sample_issue(), cfg, ledger)
     assert again.sent == () and again.skipped == RECIPIENTS
@@ -157,7 +168,7 @@ def test_permanent_refusal_is_not_retried_and_never_marked_sent(smtp, ledger):
     with pytest.raises(DeliveryError, match=r"127\.0\.0\.1:\d+: 554 5\.7\.1 message rejected as spam"):
         send_issue(sample_issue(), cfg, ledger)
     assert handler.attempts == 2  # once per recipient, no retries for a 5xx
-    assert [ledger.send_status(WEEK, r) for r in RECIPIENTS] == ["failed", "failed"]
+    assert [ledger.send_status(WEEK, mailbox(r)) for r in RECIPIENTS] == ["failed", "failed"]
 
 
 def test_one_refused_recipient_does_not_block_the_others(smtp, ledger):
@@ -172,6 +183,31 @@ def test_one_refused_recipient_does_not_block_the_others(smtp, ledger):
     report = send_issue(sample_issue(), cfg, ledger)
     assert report.sent == ("ada@example.org",) and report.skipped == (RECIPIENTS[1],)
     assert len(handler.messages) == 2
+
+
+def test_a_greylisted_recipient_waits_alone_and_the_count_is_right(smtp, ledger):
+    """A 4xx at RCPT is about that mailbox: the others are still sent, and the line counts only what
+    is really unsent (an already-sent recipient is not)."""
+    handler, controller = smtp
+    first = cfg_for(controller, to=("ada@example.org",))
+    send_issue(sample_issue(), first, ledger)
+    handler.greylist = {"grey@example.org"}
+    cfg = cfg_for(controller, to=("grey@example.org", "ada@example.org", "dan@example.org"), retries=1)
+    with pytest.raises(SendFailed) as e:
+        send_issue(sample_issue(), cfg, ledger)
+    assert str(e.value).startswith("2026-W06: 1 of 3 recipient(s) not sent; grey@example.org: ")
+    assert "451 4.7.1 greylisted" in str(e.value)
+    assert e.value.report.sent == ("dan@example.org",) and e.value.report.skipped == ("ada@example.org",)
+    assert ledger.send_status(WEEK, "grey@example.org") == "failed"
+
+
+def test_one_copy_per_mailbox_however_the_address_is_spelled(smtp, ledger):
+    handler, controller = smtp
+    send_issue(sample_issue(), cfg_for(controller, to=("ada@example.org",)), ledger)
+    spellings = ("ada@example.org", "ADA@Example.org", "Ada Lovelace <ada@example.org>", "bob@example.org")
+    report = send_issue(sample_issue(), cfg_for(controller, to=spellings), ledger)
+    assert report.sent == ("bob@example.org",) and report.skipped == ("ada@example.org",)
+    assert [rcpts for _, rcpts, _ in handler.messages] == [["ada@example.org"], ["bob@example.org"]]
 
 
 def test_force_resends_with_the_same_message_id(smtp, ledger):
