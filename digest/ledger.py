@@ -29,9 +29,29 @@ def story_keys(story: Story) -> tuple[str, ...]:
     return tuple(sorted({k for i in story.items for k in item_ids(i)}))
 
 
+MAX_LINKED_PAPERS = 3  # a post linking more papers is a roundup: it is about none of them in particular
+
+
+def linked_papers(story: Story) -> set[str]:
+    """The arXiv ids its posts link (`arxiv:<id>`), from posts that link a few papers, not a roundup.
+
+    A paper is collected in the week it was submitted; a lab post or HN thread about it a week later
+    has no paper to join in its own week, but links it: that link is how it is known as an update.
+    """
+    from digest.urls import arxiv_ids
+
+    out: set[str] = set()
+    for item in story.items:
+        ids = {aid for u in item.links for aid in arxiv_ids(u)}
+        if len(ids) <= MAX_LINKED_PAPERS:
+            out |= {f"arxiv:{aid}" for aid in ids}
+    return out
+
+
 def lookup(story: Story, index: Mapping[str, Featured]) -> tuple[Featured | None, set[str]]:
-    """The latest earlier feature of this story, and what is new since (sources/domains)."""
-    hits = [index[k] for k in story_keys(story) if k in index]
+    """The latest earlier feature of this story (by its own keys or a paper its posts link), and what
+    is new since (sources/domains)."""
+    hits = [index[k] for k in {*story_keys(story), *linked_papers(story)} if k in index]
     if not hits:
         return None, set()
     prev = max(hits, key=lambda f: f.week)

@@ -236,6 +236,21 @@ def test_material_update_comes_back_marked_with_the_earlier_week() -> None:
     assert "excluded" not in ranked[0].components and select(ranked, CFG)[0].update_of == "2026-W05"
 
 
+def test_a_later_post_that_links_a_sent_paper_is_its_update_unless_it_is_a_roundup() -> None:
+    """A week on, the paper is not in the pool to join; the lab's post links it. A newsletter linking
+    many papers is about none of them and stays a story of its own."""
+    paper = item("arxiv:2506.11093", "agent paper", **PAPER)
+    ledger = featured_records("2026-W05", _rank([story(paper)]))
+    blog = item("rss:lab", "Weights are out", url="https://github.com/lab/agent",
+                links=("https://arxiv.org/abs/2506.11093v2",))  # fmt: skip
+    roundup = item("rss:news", "This week in papers", url="https://news.example/42",
+                   links=tuple(f"https://arxiv.org/abs/2506.1109{k}" for k in range(2, 8)))  # fmt: skip
+    ranked = {r.story.id: r for r in _rank([story(blog), story(roundup)], featured=ledger)}
+    assert ranked["rss:lab"].update_of == "2026-W05"
+    assert ranked["rss:lab"].reasons[0] == "update since 2026-W05: new github.com, rss"
+    assert ranked["rss:news"].update_of is None and "excluded" not in ranked["rss:news"].components
+
+
 def test_a_story_like_one_already_sent_costs_novelty_but_its_own_update_does_not() -> None:
     sent = featured_records("2026-W05", _rank([story(item("rss:old", "agent agent launch"))]))
     p = build_profile(
