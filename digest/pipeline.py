@@ -237,7 +237,9 @@ def build(cfg: Config, store: SQLiteStore, week: str | None = None, log: Log = _
             f"run `digest collect --week {week}` first"
         )
     top = rank_week(cfg, store, week, items, log)
-    built_at = datetime.fromisoformat(previous["built_at"]) if previous else datetime.now(timezone.utc)
+    # A changed issue is a new build (its Atom entry's <updated> moves, and late_items counts from it);
+    # an unchanged one keeps its time and re-renders byte for byte.
+    built_at = datetime.now(timezone.utc)
     issue = Issue(
         week=week,
         title=issue_title(week, top),

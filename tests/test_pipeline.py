@@ -150,6 +150,10 @@ def test_feedback_mute_takes_effect_on_the_next_build_until_the_issue_is_sent(
     after = json.loads(issue_json.read_text())
     assert top["id"] not in [s["story"]["id"] for s in after["stories"]]
     assert len(after["stories"]) == 10
+    # a changed issue is a new build: its time moves, and with it the feed entry's <updated>
+    assert after["built_at"] > before["built_at"]
+    stamp = after["built_at"][:19]
+    assert stamp in (tmp_path / "archive" / "feed.xml").read_text(encoding="utf-8")
     # Once mailed, the issue is what the reader got: a later mute no longer rewrites its page, its
     # feed entry or the ledger of what was sent.
     store = SQLiteStore(tmp_path / "offline.db")
