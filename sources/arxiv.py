@@ -174,7 +174,7 @@ class ArxivSource:
         except ResponseTooLarge as e:
             error = f"{self.cfg.api_url}: {e}"
         except (requests.RequestException, MalformedPage) as e:
-            error = f"{self.cfg.api_url}: {type(e).__name__}: {one_line(str(e), 200)}"
+            error = f"{self.cfg.api_url}: {type(e).__name__}: {_cause(str(e))}"
         except Exception as e:  # a library bug must not sink the issue; it is reported like any failure
             error = f"{self.cfg.api_url}: unexpected {type(e).__name__}: {one_line(str(e), 200)}"
         items = parse_results(got, start, end)
@@ -202,6 +202,16 @@ class ArxivSource:
             requests=client.session.requests,
             state=new_state,
         )
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\] [^)'\"]+")
+
+
+def _cause(message: str) -> str:
+    """requests' "HTTPSConnectionPool(…): Max retries exceeded with url: /api/query?<300 characters>
+    (Caused by …([Errno -2] Name or service not known))" as its cause alone, when it names one."""
+    errno = _ERRNO.search(message)
+    return errno.group(0).strip() if errno else one_line(message, 200)
 
 
 def _page_start(url: str) -> str:

@@ -217,3 +217,13 @@ def test_pages_are_paced_by_delay_s(stub: StubServer) -> None:
     res = src.collect(START, END, {})
     assert len(res.items) == 150 and res.requests == 2
     assert stub.log[1].at - stub.log[0].at >= 0.3
+
+
+def test_an_unreachable_api_is_one_short_line_with_its_cause() -> None:
+    """requests spells a refused connection as the pool, the whole 300-character query and then the
+    cause; the issue's footer shows 160 characters, so the error is the endpoint and the cause."""
+    cfg = ArxivConfig(api_url="http://127.0.0.1:9/api/query", delay_s=0.0, retries=0)
+    res = ArxivSource(cfg, HttpConfig(backoff_s=0.0, timeout_s=2.0)).collect(START, END, {})
+    (error,) = res.errors
+    assert error.startswith("http://127.0.0.1:9/api/query: ConnectionError: [Errno ")
+    assert "search_query" not in error and len(error) < 160
