@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from digest.errors import InputError
+
 
 def utc(dt: datetime) -> datetime:
     """`dt` in UTC; a naive datetime is taken to be UTC already."""
@@ -93,8 +95,6 @@ class Item:
         A key given with the wrong type is an InputError naming `where` and the key; an absent or null
         optional key reads as empty, a null metric as unknown.
         """
-        from digest.errors import InputError
-
         if line.get("id") is None:
             raise InputError(f"{where}: missing key 'id'")
         raw_id = line["id"]
@@ -141,8 +141,6 @@ def brief_json(value: Any) -> str:
 
 def _line_str(line: Mapping[str, Any], key: str, where: str) -> str:
     """A string key of an item line; absent or null reads as empty."""
-    from digest.errors import InputError
-
     value = line.get(key)
     if value is None:
         return ""
@@ -156,8 +154,6 @@ def _line_str(line: Mapping[str, Any], key: str, where: str) -> str:
 def _line_strings(line: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     """A list-of-strings key (`authors`, `categories`, `links`); absent or null reads as empty, and one
     string as a list of it ("Alice" is one author, not five letters)."""
-    from digest.errors import InputError
-
     value = line.get(key)
     if value is None:
         return ()
@@ -171,8 +167,6 @@ def _line_strings(line: Mapping[str, Any], key: str, where: str) -> tuple[str, .
 def _line_metrics(line: Mapping[str, Any], where: str) -> dict[str, float]:
     """`metrics`: an object of numbers. A value that is no finite number (null, "1.2K", true) means
     unknown and is left out, as an unknown score is neutral; a numeric string ("12") is its number."""
-    from digest.errors import InputError
-
     value = line.get("metrics")
     if value is None:
         return {}
@@ -194,8 +188,6 @@ def _line_metrics(line: Mapping[str, Any], where: str) -> dict[str, float]:
 def _line_time(line: Mapping[str, Any], where: str) -> datetime:
     """`published`: ISO 8601 in UTC; absent, null or empty reads as the epoch. FORMATS.md asks for a time
     zone; a time or date without one is read as UTC, as it always was here."""
-    from digest.errors import InputError
-
     value = line.get("published")
     if value is None or value == "":
         return datetime(1970, 1, 1, tzinfo=timezone.utc)
