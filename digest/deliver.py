@@ -243,6 +243,7 @@ def send_issue(
     for r in (r.strip() for r in cfg.email.to if r.strip()):
         by_box.setdefault(parseaddr(r)[1].lower() or r, r)
     recipients = list(by_box.values())
+    box = {r: key for key, r in by_box.items()}  # the send ledger's key for each recipient
     if not recipients:
         raise ConfigError("email.to: no recipients configured")
     html, text = render_email(issue, cfg)
@@ -264,9 +265,7 @@ def send_issue(
     skipped: list[str] = []
     failed: list[str] = []
     smtp = _Smtp(cfg)
-    # The ledger keys a recipient by mailbox; rows of older versions by the address as configured.
-    box = {r: parseaddr(r)[1].lower() or r for r in recipients}
-    if not force:
+    if not force:  # rows of older versions are keyed by the address as configured
         skipped = [r for r in recipients if "sent" in {ledger.send_status(week, k) for k in (box[r], r)}]
     todo = [r for r in recipients if r not in skipped]
     untried: list[str] = []
