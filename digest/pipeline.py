@@ -212,7 +212,7 @@ def late_items(store: SQLiteStore, week: str) -> list[Item]:
     if issue is None:  # that week never had an issue: nothing of it was passed over
         return []
     start, end = week_window(prev)
-    return store.items_stored_after(start, end, datetime.fromisoformat(issue["built_at"]))
+    return store.items_between(start, end, stored_after=datetime.fromisoformat(issue["built_at"]))
 
 
 def build(cfg: Config, store: SQLiteStore, week: str | None = None, log: Log = _quiet) -> Built:

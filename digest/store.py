@@ -154,24 +154,21 @@ class SQLiteStore:
         "feed, comment, last_seen"
     )
 
-    def items_between(self, start: datetime, end: datetime, source: str | None = None) -> list[Item]:
-        """Items published in [start, end), oldest first, optionally of one source."""
+    def items_between(
+        self, start: datetime, end: datetime, source: str | None = None, stored_after: datetime | None = None
+    ) -> list[Item]:
+        """Items published in [start, end), oldest first, optionally of one source, optionally only those
+        first stored after `stored_after` (a week's late arrivals)."""
         sql = f"SELECT {self._ITEM_COLS} FROM items WHERE published >= ? AND published < ?"
         params: list[Any] = [_iso(start), _iso(end)]
         if source:
             sql += " AND (source = ? OR feed = ?)"
             params += [source, source]
+        if stored_after is not None:
+            sql += " AND first_seen > ?"  # first_seen is written to the second, so compare at that
+            params.append(stored_after.astimezone(timezone.utc).isoformat(timespec="seconds"))
         sql += " ORDER BY published, key"
         return [self._row_item(r) for r in self._query(sql, params)]
-
-    def items_stored_after(self, start: datetime, end: datetime, after: datetime) -> list[Item]:
-        """Items published in [start, end) but first stored after `after`: a week's late arrivals."""
-        sql = (
-            f"SELECT {self._ITEM_COLS} FROM items WHERE published >= ? AND published < ? AND first_seen > ?"
-            " ORDER BY published, key"
-        )
-        since = after.astimezone(timezone.utc).isoformat(timespec="seconds")  # as first_seen is written
-        return [self._row_item(r) for r in self._query(sql, (_iso(start), _iso(end), since))]
 
     def items_by_keys(self, keys: Iterable[str]) -> dict[str, Item]:
         out: dict[str, Item] = {}
