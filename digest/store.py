@@ -3,7 +3,8 @@
 Tables: items (upserted by stable key), embeddings (by model and content hash), source_state and
 source_runs (per-source bookkeeping and health), issues, featured (the no-repeat ledger), sends (the
 send ledger), feedback, feeds (imported from OPML). Every write is one transaction, so a process killed at
-any point leaves the previous committed state intact (WAL journal).
+any point leaves the previous committed state intact (WAL journal). The tables of what was issued, sent
+and judged are read and written in store_ledgers.py, which SQLiteStore inherits.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -22,20 +23,10 @@ from digest.config import FeedConfig
 from digest.errors import StorageError
 from digest.models import Item, SourceResult
 from digest.schema import MIGRATIONS, SCHEMA_VERSION, explain
-
-if TYPE_CHECKING:
-    from digest.profile import Featured, Feedback
+from digest.store_ledgers import LedgerTables, _iso, _now
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def _iso(dt: datetime | None) -> str | None:
-    return None if dt is None else dt.astimezone(timezone.utc).isoformat()
-
-
-class SQLiteStore:
+class SQLiteStore(LedgerTables):
     """One SQLite file; open with `SQLiteStore(path)`, close with `.close()` or a `with` block."""
 
     def __init__(self, path: str | Path, *, timeout_s: float = 10.0) -> None:
@@ -304,106 +295,3 @@ class SQLiteStore:
     def feeds(self) -> list[FeedConfig]:
         rows = self._query("SELECT url, name, weight, kind FROM feeds ORDER BY name, url")
         return [FeedConfig(url=r[0], name=r[1], weight=r[2], kind=r[3]) for r in rows]
-
-    # -- issues --------------------------------------------------------------------------------
-    def save_issue(
-        self,
-        week: str,
-        built_at: datetime,
-        payload: Mapping[str, Any],
-        featured: Iterable[Featured] | None = None,
-    ) -> None:
-        """Store the issue and, given `featured`, its ledger rows in the same transaction.
-
-        Together, because a crash between two transactions would leave a saved issue without its ledger
-        rows, and a rebuild that finds the issue unchanged would never write them.
-        """
-        with self._tx() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO issues VALUES (?,?,?)",
-                (week, _iso(built_at), json.dumps(payload, sort_keys=True)),
-            )
-            if featured is not None:
-                self._replace_featured(db, week, featured)
-
-    def get_issue(self, week: str) -> dict[str, Any] | None:
-        rows = self._query("SELECT payload FROM issues WHERE week = ?", (week,))
-        return json.loads(rows[0][0]) if rows else None
-
-    def issue_weeks(self) -> list[str]:
-        return [r[0] for r in self._query("SELECT week FROM issues ORDER BY week")]
-
-    # -- the featured ledger ---------------------------------------------------------------------
-    def record_featured(self, week: str, records: Iterable[Featured]) -> None:
-        """Replace the ledger rows of `week` (a rebuild of the same week replaces, never adds)."""
-        with self._tx() as db:
-            self._replace_featured(db, week, records)
-
-    @staticmethod
-    def _replace_featured(db: sqlite3.Connection, week: str, records: Iterable[Featured]) -> None:
-        db.execute("DELETE FROM featured WHERE week = ?", (week,))
-        db.executemany(
-            "INSERT OR REPLACE INTO featured VALUES (?,?,?,?,?)",
-            [(week, f.story_id, json.dumps(list(f.keys)), f.title, f.fingerprint) for f in records],
-        )
-
-    def featured_before(self, week: str) -> list[Featured]:
-        from digest.profile import Featured
-
-        rows = self._query(
-            "SELECT week, story_id, keys, title, fingerprint FROM featured WHERE week < ? ORDER BY week",
-            (week,),
-        )
-        return [
-            Featured(week=r[0], story_id=r[1], keys=tuple(json.loads(r[2])), title=r[3], fingerprint=r[4])
-            for r in rows
-        ]
-
-    # -- the send ledger (implements digest.deliver.SendLedger) ----------------------------------
-    def send_status(self, week: str, recipient: str) -> str | None:
-        rows = self._query("SELECT status FROM sends WHERE week = ? AND recipient = ?", (week, recipient))
-        return rows[0][0] if rows else None
-
-    def _set_send(
-        self, week: str, recipient: str, status: str, message_id: str = "", error: str = ""
-    ) -> None:
-        with self._tx() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO sends VALUES (?,?,?,?,?,?)",
-                (week, recipient, status, message_id, error, _now()),
-            )
-
-    def mark_sending(self, week: str, recipient: str, message_id: str) -> None:
-        self._set_send(week, recipient, "sending", message_id)
-
-    def mark_sent(self, week: str, recipient: str, message_id: str) -> None:
-        self._set_send(week, recipient, "sent", message_id)
-
-    def mark_failed(self, week: str, recipient: str, error: str) -> None:
-        self._set_send(week, recipient, "failed", error=error)
-
-    def sends(self, week: str) -> list[tuple[str, str]]:
-        return [
-            (r[0], r[1])
-            for r in self._query(
-                "SELECT recipient, status FROM sends WHERE week = ? ORDER BY recipient", (week,)
-            )
-        ]
-
-    # -- feedback ------------------------------------------------------------------------------
-    def add_feedback(self, kind: str, target: str, at: datetime | None = None) -> bool:
-        """Store one judgement; the same (kind, target) twice is stored once. Returns True when new."""
-        with self._tx() as db:
-            cur = db.execute(
-                "INSERT INTO feedback (kind, target, at) VALUES (?,?,?) ON CONFLICT(kind, target) DO NOTHING",
-                (kind, target, _iso(at or datetime.now(timezone.utc))),
-            )
-            return bool(cur.rowcount)
-
-    def feedback(self) -> list[Feedback]:
-        from digest.profile import Feedback
-
-        return [
-            Feedback(kind=r[0], target=r[1], at=datetime.fromisoformat(r[2]))
-            for r in self._query("SELECT kind, target, at FROM feedback ORDER BY id")
-        ]
