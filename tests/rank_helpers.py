@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import numpy as np
 
-from digest.models import Item, Story
+from digest.config import Interest, ProfileConfig, RankConfig
+from digest.models import Item, RankedStory, Story
+from digest.profile import Featured, Profile, build_profile
+from digest.rank import rank
 
 TOPICS = ("agent", "quantization", "bread", "crypto", "safety", "vision")
 T0 = datetime(2026, 2, 2, tzinfo=timezone.utc)  # Monday of 2026-W06
 T1 = T0 + timedelta(days=7)
+CFG = RankConfig(top_n=10, max_per_source=6, max_per_feed=3, diversity=0.0)
 
 
 class TopicEmbedder:
@@ -51,3 +56,14 @@ def story(*items: Item, sid: str = "") -> Story:
 def vectors(stories: Sequence[Story]) -> np.ndarray:
     emb = TopicEmbedder()
     return emb.encode([f"{s.lead.title} {s.lead.text}" for s in stories])
+
+
+def agent_profile(**kw: Any) -> Profile:
+    """A profile interested in "agent" (plus `kw` of ProfileConfig), on TopicEmbedder vectors."""
+    return build_profile(ProfileConfig(interests=(Interest("agent"),), **kw), TopicEmbedder(), [], [], {})
+
+
+def rank_stories(
+    stories: list[Story], profile: Profile | None = None, featured: list[Featured] | None = None
+) -> list[RankedStory]:
+    return rank(stories, vectors(stories), profile or agent_profile(), featured or [], CFG, T0, T1)

@@ -1,4 +1,4 @@
-"""Ranking behaviour: signals, negatives, mutes, the featured ledger, diversity and reasons.
+"""Ranking behaviour: signals, negatives, mutes, diversity and reasons (the ledger: test_ledger.py).
 
 Vectors come from `TopicEmbedder` (a fake, one axis per topic word) because these tests are about
 geometry and bookkeeping; `test_rank_file.py` runs the real model on real text.
@@ -9,32 +9,16 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
 
 import numpy as np
 import pytest
-from rank_helpers import T0, T1, TopicEmbedder, item, story, vectors
+from rank_helpers import CFG, T0, TopicEmbedder, agent_profile, item, rank_stories, story, vectors
 
-from digest.config import Interest, ProfileConfig, RankConfig
+from digest.config import Interest, ProfileConfig
 from digest.feedback import parse_target
-from digest.ledger import featured_records, fingerprint
-from digest.models import RankedStory, Story
-from digest.profile import Featured, Feedback, Profile, build_profile
-from digest.rank import rank, select
+from digest.profile import Feedback, build_profile
+from digest.rank import select
 from digest.signals import age_factor, coverage, engagement, notability, track_record
-
-CFG = RankConfig(top_n=10, max_per_source=6, max_per_feed=3, diversity=0.0)
-
-
-def _profile(**kw: Any) -> Profile:
-    cfg = ProfileConfig(interests=(Interest("agent"),), **kw)
-    return build_profile(cfg, TopicEmbedder(), [], [], {})
-
-
-def _rank(
-    stories: list[Story], profile: Profile | None = None, featured: list[Featured] | None = None
-) -> list[RankedStory]:
-    return rank(stories, vectors(stories), profile or _profile(), featured or [], CFG, T0, T1)
 
 
 def test_engagement_is_a_percentile_within_the_feed_and_unknown_is_neutral() -> None:
@@ -48,7 +32,7 @@ def test_engagement_is_a_percentile_within_the_feed_and_unknown_is_neutral() -> 
     assert got[4] == (0.9, "r/LocalLLaMA 90th percentile")
     assert got[0][0] == pytest.approx(0.1)
     assert got[5] == (0.5, "") and got[6] == (0.5, "")
-    ranked = {r.story.id: r for r in _rank([story(i) for i in [*scored, unknown]])}
+    ranked = {r.story.id: r for r in rank_stories([story(i) for i in [*scored, unknown]])}
     assert ranked["reddit:none"].components["engagement"] == 0.0
     assert ranked["reddit:950"].components["engagement"] > 0 > ranked["reddit:10"].components["engagement"]
     assert "r/LocalLLaMA 90th percentile" in ranked["reddit:950"].reasons
@@ -111,7 +95,7 @@ def test_reasons_are_itemised_and_components_sum_to_the_score() -> None:
             item("rss:d", "agent story", url="https://blog.example/x"),
         ),
     ]
-    ranked = _rank(s)
+    ranked = rank_stories(s)
     assert ranked[0].story.id in ("rss:a", "rss:c") and ranked[-1].story.id == "rss:b"
     for r in ranked:
         assert r.score == pytest.approx(sum(r.components.values()), abs=1e-3)
@@ -128,7 +112,7 @@ def test_the_interest_a_reason_names_is_the_one_its_number_is_for() -> None:
         ProfileConfig(interests=(Interest("agent"), Interest("bread", 4.0))), TopicEmbedder(), [], [], {}
     )
     s = [story(item("rss:a", "agent agent agent bread")), story(item("rss:b", "crypto"))]
-    top = next(r for r in _rank(s, p) if r.story.id == "rss:a")
+    top = next(r for r in rank_stories(s, p) if r.story.id == "rss:a")
     vec, (agent, bread) = vectors(s)[0], TopicEmbedder().encode(["agent", "bread"])
     assert float(vec @ agent) > float(vec @ bread)
     assert f"matches 'agent' {float(vec @ agent):.2f}" in top.reasons
@@ -137,7 +121,7 @@ def test_the_interest_a_reason_names_is_the_one_its_number_is_for() -> None:
 def test_select_summarises_within_the_configured_length() -> None:
     body = " ".join(f"Sentence {k} says one more thing about the agent launch." for k in range(20))
     s = [story(item("rss:a", "agent launch", text=body))]
-    short, long = (select(_rank(s), CFG, summary_chars=n)[0].summary for n in (120, 900))
+    short, long = (select(rank_stories(s), CFG, summary_chars=n)[0].summary for n in (120, 900))
     assert len(short) <= 120 < 320 < len(long) <= 900 and long.startswith(short)
 
 
@@ -157,12 +141,13 @@ def test_coverage_counts_a_launchs_threads_not_only_its_sources() -> None:
 
 def test_negative_interest_pushes_a_story_down() -> None:
     s = [story(item("rss:a", "agent news")), story(item("rss:b", "agent crypto crypto news"))]
-    plain = {r.story.id: r for r in _rank(s)}
-    neg = {r.story.id: r for r in _rank(s, _profile(negatives=(Interest("crypto"),)))}
+    plain = {r.story.id: r for r in rank_stories(s)}
+    crypto = agent_profile(negatives=(Interest("crypto"),))
+    neg = {r.story.id: r for r in rank_stories(s, crypto)}
     assert neg["rss:b"].score < plain["rss:b"].score
     assert neg["rss:b"].components["negative"] < 0 and "negative" not in neg["rss:a"].components
     assert any(x.startswith("close to negative 'crypto'") for x in neg["rss:b"].reasons)
-    assert [r.story.id for r in _rank(s, _profile(negatives=(Interest("crypto"),)))] == ["rss:a", "rss:b"]
+    assert [r.story.id for r in rank_stories(s, crypto)] == ["rss:a", "rss:b"]
 
 
 @pytest.mark.parametrize(
@@ -176,7 +161,7 @@ def test_negative_interest_pushes_a_story_down() -> None:
 def test_muted_stories_sink_with_the_reason_and_are_never_selected(kw: dict, reason: str) -> None:
     bad = item("hn:1", "agent agent crypto", source="hn", url="https://www.news.spam.example/a")
     s = [story(bad), story(item("rss:a", "bread"))]
-    ranked = _rank(s, _profile(**kw))
+    ranked = rank_stories(s, agent_profile(**kw))
     assert ranked[-1].story.id == "hn:1" and reason in ranked[-1].reasons
     assert ranked[-1].components["excluded"] < 0
     assert [r.story.id for r in select(ranked, CFG)] == ["rss:a"]
@@ -198,88 +183,10 @@ def test_a_muted_word_mutes_its_versions_but_not_longer_words() -> None:
     s = [story(item(key, title)) for key, title in titles.items()]
     mutes = [Feedback("mute", parse_target(w), T0) for w in ("Qwen", "gem", "GPT-4")]
     profile = build_profile(ProfileConfig(interests=(Interest("agent"),)), TopicEmbedder(), [], mutes, {})
-    reasons = {r.story.id: r.reasons for r in _rank(s, profile)}
+    reasons = {r.story.id: r.reasons for r in rank_stories(s, profile)}
     muted = {k for k, why in reasons.items() if any(x.startswith("muted") for x in why)}
     assert muted == {"rss:v1", "rss:v2", "rss:v3", "rss:v4"}
     assert all("muted keyword 'qwen'" in reasons[k] for k in muted)
-
-
-PAPER: dict[str, Any] = {"source": "arxiv", "url": "https://arxiv.org/abs/2506.11093v1", "feed": "cs.CL"}
-
-
-def test_ledger_excludes_a_repeat_and_a_new_arxiv_version_is_not_an_update() -> None:
-    first = story(item("arxiv:2506.11093", "agent paper", **PAPER))
-    ledger = featured_records("2026-W05", _rank([first]))
-    assert ledger[0].keys == ("arxiv:2506.11093", "https://arxiv.org/abs/2506.11093")
-    assert ledger[0].fingerprint == fingerprint(first) == "sources=arxiv;domains=arxiv.org"
-    v2 = story(
-        item(
-            "arxiv:2506.11093v2", "agent paper (v2)", **{**PAPER, "url": "https://arxiv.org/abs/2506.11093v2"}
-        )
-    )
-    other = story(item("rss:z", "bread"))
-    ranked = _rank([v2, other], featured=ledger)
-    assert ranked[-1].story.id == v2.id and "already featured in 2026-W05" in ranked[-1].reasons
-    assert ranked[-1].update_of is None
-    assert [r.story.id for r in select(ranked, CFG)] == ["rss:z"]
-
-
-def test_material_update_comes_back_marked_with_the_earlier_week() -> None:
-    paper = item("arxiv:2506.11093", "agent paper", **PAPER)
-    ledger = featured_records("2026-W05", _rank([story(paper)]))
-    hn = item("hn:7", "Show HN: agent paper", source="hn", url="https://news.ycombinator.com/item?id=7")
-    blog = item("rss:lab", "Our agent paper", url="https://lab.example/blog/agent")
-    updated = story(replace(paper, published=T0), hn, blog, sid="s-new")
-    ranked = _rank([updated], featured=ledger)
-    assert ranked[0].update_of == "2026-W05"
-    assert ranked[0].reasons[0] == "update since 2026-W05: new hn, lab.example, news.ycombinator.com, rss"
-    assert "excluded" not in ranked[0].components and select(ranked, CFG)[0].update_of == "2026-W05"
-
-
-def test_a_later_post_that_links_a_sent_paper_is_its_update_unless_it_is_a_roundup() -> None:
-    """A week on, the paper is not in the pool to join; the lab's post links it. A newsletter linking
-    many papers is about none of them and stays a story of its own."""
-    paper = item("arxiv:2506.11093", "agent paper", **PAPER)
-    ledger = featured_records("2026-W05", _rank([story(paper)]))
-    blog = item("rss:lab", "Weights are out", url="https://github.com/lab/agent",
-                links=("https://arxiv.org/abs/2506.11093v2",))  # fmt: skip
-    roundup = item("rss:news", "This week in papers", url="https://news.example/42",
-                   links=tuple(f"https://arxiv.org/abs/2506.1109{k}" for k in range(2, 8)))  # fmt: skip
-    ranked = {r.story.id: r for r in _rank([story(blog), story(roundup)], featured=ledger)}
-    assert ranked["rss:lab"].update_of == "2026-W05"
-    assert ranked["rss:lab"].reasons[0] == "update since 2026-W05: new github.com, rss"
-    assert ranked["rss:news"].update_of is None and "excluded" not in ranked["rss:news"].components
-
-
-def test_a_story_like_one_already_sent_costs_novelty_but_its_own_update_does_not() -> None:
-    sent = featured_records("2026-W05", _rank([story(item("rss:old", "agent agent launch"))]))
-    p = build_profile(
-        ProfileConfig(interests=(Interest("agent"),)), TopicEmbedder(), [], [], {}, featured=sent
-    )
-    again = story(item("rss:new", "agent agent launch, one week on"))
-    nearby = story(item("rss:q", "agent quantization"))
-    other = story(item("rss:b", "bread"))
-    got = {
-        r.story.id: r
-        for r in rank([again, nearby, other], vectors([again, nearby, other]), p, sent, CFG, T0, T1)
-    }
-    assert got["rss:new"].components["novelty"] == pytest.approx(-1.0, abs=0.01)
-    assert "close to 'agent agent launch', sent 2026-W05 (1.00)" in got["rss:new"].reasons
-    assert got["rss:new"].follows == "2026-W05" and got["rss:b"].follows is None  # linked back to
-    assert got["rss:new"].components["novelty"] < got["rss:q"].components["novelty"] < 0  # cos 0.71
-    assert got["rss:b"].components["novelty"] == 0.0 and not any("sent" in r for r in got["rss:b"].reasons)
-    # The sent story back with a new source is an update: its own earlier title is not held against it.
-    hn = item("hn:1", "agent agent launch", source="hn", url="https://news.ycombinator.com/item?id=1")
-    update = story(item("rss:old", "agent agent launch"), hn, sid="s-up")
-    r = rank([update], vectors([update]), p, sent, CFG, T0, T1)[0]
-    assert r.update_of == "2026-W05" and r.components["novelty"] == 0.0 and r.follows is None
-
-
-def test_an_already_liked_item_is_not_sent_again() -> None:
-    liked = item("arxiv:2501.00001", "agent paper", source="arxiv", url="https://arxiv.org/abs/2501.00001")
-    p = build_profile(ProfileConfig(), TopicEmbedder(), [liked], [], {})
-    ranked = _rank([story(replace(liked, key="arxiv:2501.00001")), story(item("rss:a", "bread"))], p)
-    assert ranked[-1].reasons[-1] == "already liked" and ranked[0].story.id == "rss:a"
 
 
 def test_caps_keep_one_source_from_filling_the_list_until_nothing_else_is_left() -> None:
@@ -287,20 +194,20 @@ def test_caps_keep_one_source_from_filling_the_list_until_nothing_else_is_left()
         story(item(f"reddit:{k}", f"agent agent {k}", source="reddit", feed=f"sub{k % 2}")) for k in range(6)
     ]
     rss = [story(item(f"rss:{k}", f"bread {k}")) for k in range(3)]
-    ranked = _rank(reddit + rss)
+    ranked = rank_stories(reddit + rss)
     assert all(r.story.lead.source == "reddit" for r in ranked[:6])  # reddit is more relevant
     cfg = replace(CFG, top_n=4, max_per_source=2, max_per_feed=1)
     picked = select(ranked, cfg)
     assert [r.story.lead.source for r in picked] == ["reddit", "reddit", "rss", "rss"]
     assert len({r.story.lead.feed for r in picked if r.story.lead.source == "reddit"}) == 2
-    only_reddit = select(_rank(reddit), replace(cfg, top_n=4))
+    only_reddit = select(rank_stories(reddit), replace(cfg, top_n=4))
     assert len(only_reddit) == 4  # caps yield when nothing else is left
 
 
 def test_mmr_diversity_lets_a_different_topic_in() -> None:
     same = [story(item(f"rss:a{k}", "agent agent agent", day=k)) for k in range(3)]
     other = story(item("rss:s", "agent safety safety"))
-    ranked = _rank([*same, other])
+    ranked = rank_stories([*same, other])
     assert ranked[-1].story.id == "rss:s"
     vecs = dict(zip([s.id for s in [*same, other]], vectors([*same, other]), strict=True))
     assert select(ranked, replace(CFG, top_n=2, diversity=0.0), vecs)[1].story.id != "rss:s"
@@ -364,7 +271,7 @@ def test_a_sources_best_story_competes_with_many_stronger_scored_papers() -> Non
         for k in range(60)
     ]
     post = story(item("hn:1", "quantization agent release", source="hn", metrics={"points": 300}))
-    ranked = _rank([*papers, post])
+    ranked = rank_stories([*papers, post])
     assert ranked.index(next(r for r in ranked if r.story.id == "hn:1")) >= 50  # beyond the global top 50
     picked = select(ranked, replace(CFG, top_n=7, max_per_source=6))
     assert [r.story.lead.source for r in picked].count("hn") == 1
@@ -383,7 +290,7 @@ def test_a_story_several_sources_carry_is_not_held_back_by_its_leads_feed_cap() 
         item("reddit:9", "bread launch", source="reddit", feed="LocalLLaMA"),
     )
     post = story(item("reddit:1", "bread post", source="reddit", feed="LocalLLaMA"))
-    ranked = _rank([*hn, launch, post])
+    ranked = rank_stories([*hn, launch, post])
     order = [r.story.id for r in ranked]
     assert order.index("hn:9") > max(order.index(f"hn:{k}") for k in range(3))  # the launch scores lowest
     picked = [r.story.id for r in select(ranked, replace(CFG, top_n=4, max_per_feed=2, diversity=0.0))]
@@ -425,7 +332,7 @@ def test_the_issue_opens_with_what_several_sources_carry_then_keeps_mmr_order() 
         item("hn:1", "agent launch", source="hn", url="https://lab.example/launch"),
         item("reddit:1", "agent launch thread", source="reddit", url="https://reddit.example/1"),
     )
-    ranked = _rank([*papers, launch])
+    ranked = rank_stories([*papers, launch])
     assert ranked[-1].story.id == launch.id  # by score alone it comes last
     picked = select(ranked, replace(CFG, top_n=5, diversity=0.0))
     assert picked[0].story.id == launch.id and picked[0].components["coverage"] >= 0.5

@@ -83,7 +83,7 @@ def _keys(story: dict) -> set[str]:
 def test_week_18_is_measured_against_what_week_17_sent(built: Path) -> None:
     """The ledger rows saved with week 17's issue reach week 18's ranking: every story there has a
     novelty component, and one close to a sent story names it. (This world has no story spanning both
-    weeks, so exclusion of repeats and updates is left to test_rank.py's ledger tests.)"""
+    weeks, so exclusion of repeats and updates is left to test_ledger.py.)"""
     first, second = (_issue(built, w) for w in WEEKS)
     assert len(first["stories"]) == len(second["stories"]) == 10
     assert not any("novelty" in s["components"] for s in first["stories"])  # nothing was sent before
