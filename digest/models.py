@@ -194,13 +194,9 @@ def _line_time(line: Mapping[str, Any], where: str) -> datetime:
     if not isinstance(value, str):
         raise InputError(f"{where}: key 'published': expected an ISO 8601 string, got {brief_json(value)}")
     try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return _parse_time(value)
     except ValueError:
         raise InputError(f"{where}: key 'published': not ISO 8601: {brief_json(value)}") from None
-    if when.tzinfo is None or when.utcoffset() is None:
-        when = when.replace(tzinfo=timezone.utc)
-    try:
-        return utc(when)
     except OverflowError:
         raise InputError(f"{where}: key 'published': out of range in UTC: {brief_json(value)}") from None
 
@@ -210,9 +206,14 @@ def _line_updated(value: Any) -> datetime | None:
     if not value or not isinstance(value, str):
         return None
     try:
-        return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        return _parse_time(value)
     except (ValueError, OverflowError):
         return None
+
+
+def _parse_time(value: str) -> datetime:
+    """ISO 8601 (a trailing Z too) in UTC, a zone-less time as UTC; ValueError or OverflowError if not."""
+    return utc(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
 
 def item_to_json(item: Item) -> str:
