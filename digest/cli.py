@@ -16,7 +16,7 @@ from typing import Any
 
 from digest import __version__
 from digest.config import Config, load_config
-from digest.errors import DigestError, InputError, NothingStoredError, warn, watch_interrupts
+from digest.errors import DigestError, InputError, NothingStoredError, say, warn, watch_interrupts
 from digest.weeks import current_week, parse_week, previous_week
 
 
@@ -140,10 +140,6 @@ def _locked(cfg: Config) -> Any:
         yield
 
 
-def _err(msg: str) -> None:
-    print(f"digest: {msg}", file=sys.stderr)
-
-
 def _report_sources(results: Sequence[Any]) -> int:
     failed = [r for r in results if r.errors]
     for r in failed:
@@ -249,7 +245,7 @@ def cmd_run(cfg: Config, args: argparse.Namespace, log: Any) -> int:
                 raise NothingStoredError(
                     f"no issue for {week}: the sources gave no item of the week"
                 ) from None
-            _err(f"no issue for {week}: every source failed and no item of the week is stored")
+            say(f"no issue for {week}: every source failed and no item of the week is stored")
             return sources_status
         log(built.summary(), summary=True)
         if args.no_send:
@@ -388,9 +384,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return COMMANDS[args.command](cfg, args, log)
     except (DigestError, KeyboardInterrupt) as e:
         if isinstance(e, DigestError) and not interrupted:
-            _err(str(e))
+            say(str(e))
             return e.exit_code
-        _err("interrupted")
+        say("interrupted")
         return 130
     except BrokenPipeError:
         return 0

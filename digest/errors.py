@@ -83,6 +83,11 @@ def watch_interrupts() -> Iterator[list[bool]]:
             signal.signal(signal.SIGINT, previous)
 
 
+def say(line: str) -> None:
+    """One line on stderr, as every error and warning of the CLI is printed."""
+    print(f"digest: {line}", file=sys.stderr)
+
+
 def warn(line: str) -> None:
-    """One warning line on stderr, as the CLI prints them: something was skipped, the command goes on."""
-    print(f"digest: warning: {line}", file=sys.stderr)
+    """A warning: something was skipped, the command goes on."""
+    say(f"warning: {line}")
