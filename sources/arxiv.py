@@ -146,7 +146,8 @@ class ArxivSource:
 
     def _page(self, url: str) -> str:
         """The endpoint and the failing page, not the 300-character query (the issue's footer shows 160)."""
-        return f"{self.cfg.api_url} (page from result {_page_start(url)})"
+        start = parse_qs(urlsplit(url).query).get("start", ["0"])[0]
+        return f"{self.cfg.api_url} (page from result {start})"
 
     def collect(self, start: datetime, end: datetime, state: Mapping[str, str]) -> SourceResult:
         query = build_query(self.cfg.categories, start, end)
@@ -212,10 +213,6 @@ def _cause(message: str) -> str:
     (Caused by …([Errno -2] Name or service not known))" as its cause alone, when it names one."""
     errno = _ERRNO.search(message)
     return errno.group(0).strip() if errno else one_line(message, 200)
-
-
-def _page_start(url: str) -> str:
-    return parse_qs(urlsplit(url).query).get("start", ["0"])[0]
 
 
 def _stored_newest(state: Mapping[str, str], cats: str, start: datetime) -> datetime | None:
