@@ -76,8 +76,13 @@ class _Fatal(Exception):
     """Login, TLS or configuration trouble: no recipient can go."""
 
 
+def mailbox_key(recipient: str) -> str:
+    """One key per mailbox, however its address is spelled ("Alice <A@x.org>" → "a@x.org")."""
+    return parseaddr(recipient)[1].lower() or recipient
+
+
 def message_id(week: str, recipient: str, list_id: str) -> str:
-    digest = hashlib.sha256(f"{week}\n{parseaddr(recipient)[1].lower()}\n{list_id}".encode()).hexdigest()
+    digest = hashlib.sha256(f"{week}\n{mailbox_key(recipient)}\n{list_id}".encode()).hexdigest()
     domain = re.sub(r"[^A-Za-z0-9.-]", "", list_id) or "digest.invalid"
     return f"<{week}.{digest[:24]}@{domain}>"
 
@@ -241,7 +246,7 @@ def send_issue(
     # One copy per mailbox: "a@x.org", "A@X.org" and "Alice <a@x.org>" are one recipient, first spelling kept.
     by_box: dict[str, str] = {}
     for r in (r.strip() for r in cfg.email.to if r.strip()):
-        by_box.setdefault(parseaddr(r)[1].lower() or r, r)
+        by_box.setdefault(mailbox_key(r), r)
     recipients = list(by_box.values())
     box = {r: key for key, r in by_box.items()}  # the send ledger's key for each recipient
     if not recipients:

@@ -10,7 +10,6 @@ import subprocess
 from collections.abc import Iterator
 from email import policy
 from email.message import EmailMessage
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +20,12 @@ from conftest import free_port
 from render_fixtures import sample_issue
 
 from digest.config import Config, EmailConfig
-from digest.deliver import SendFailed, build_message, message_id, send_issue
+from digest.deliver import SendFailed, build_message, mailbox_key, message_id, send_issue
 from digest.errors import ConfigError, DeliveryError
 from digest.render import GMAIL_CLIP_BYTES, render_email
 from digest.store import SQLiteStore
 
 RECIPIENTS = ("ada@example.org", "Grace Hopper <grace@example.net>")
-
-
-def mailbox(recipient: str) -> str:
-    """The send ledger's key for a recipient: the bare address in lower case."""
-    return parseaddr(recipient)[1].lower()
 
 
 WEEK = "2026-W06"
@@ -122,7 +116,7 @@ def test_one_well_formed_message_per_recipient_and_a_rerun_sends_nothing(smtp, l
         assert html is not None and text is not None
         assert "<table" in html.get_content() and "1.  Claude Opus 4.6" in text.get_content()
         assert len(html.get_content().encode()) < GMAIL_CLIP_BYTES
-    assert all(ledger.send_status(WEEK, mailbox(r)) == "sent" for r in RECIPIENTS)
+    assert all(ledger.send_status(WEEK, mailbox_key(r)) == "sent" for r in RECIPIENTS)
 
     again = send_issue(sample_issue(), cfg, ledger)
     assert again.sent == () and again.skipped == RECIPIENTS
@@ -168,7 +162,7 @@ def test_permanent_refusal_is_not_retried_and_never_marked_sent(smtp, ledger):
     with pytest.raises(DeliveryError, match=r"127\.0\.0\.1:\d+: 554 5\.7\.1 message rejected as spam"):
         send_issue(sample_issue(), cfg, ledger)
     assert handler.attempts == 2  # once per recipient, no retries for a 5xx
-    assert [ledger.send_status(WEEK, mailbox(r)) for r in RECIPIENTS] == ["failed", "failed"]
+    assert [ledger.send_status(WEEK, mailbox_key(r)) for r in RECIPIENTS] == ["failed", "failed"]
 
 
 def test_one_refused_recipient_does_not_block_the_others(smtp, ledger):
