@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -126,7 +127,7 @@ class EmailConfig:
     password_env: str = "DIGEST_SMTP_PASSWORD"
     timeout_s: float = 30.0
     retries: int = 3
-    list_id: str = "digest.localhost"
+    list_id: str = ""  # List-Id and the Atom feed's id namespace; default "digest.<the sender's domain>"
     unsubscribe: str = ""  # mailto: or https: URL for List-Unsubscribe; defaults to mailto:from
     reply_to: str = ""  # Reply-To header and target of the feedback mailto: links; defaults to from
     backoff_s: float = 2.0  # wait before the first SMTP retry; doubles each time
@@ -134,6 +135,15 @@ class EmailConfig:
     @property
     def username(self) -> str | None:
         return os.environ.get(self.username_env) or None
+
+    @property
+    def list_label(self) -> str:
+        """`list_id`, or one made from the sender's domain, so that two installs left on the defaults do not
+        share Message-ID domains and Atom ids (`digest.example.org` for `news@example.org`)."""
+        if self.list_id:
+            return self.list_id
+        domain = re.sub(r"[^a-z0-9.-]", "", self.from_.rpartition("@")[2].rstrip(">").lower()).strip(".")
+        return f"digest.{domain or 'localhost'}"
 
     @property
     def password(self) -> str | None:

@@ -108,9 +108,9 @@ def build_message(
         if e.reply_to:
             msg["Reply-To"] = e.reply_to
         msg["Date"] = format_datetime(date or datetime.now(timezone.utc))
-        msg["Message-ID"] = message_id(issue.week, recipient, e.list_id)
+        msg["Message-ID"] = message_id(issue.week, recipient, e.list_label)
         name = _ascii(cfg.archive.title)
-        msg["List-Id"] = f"{name} <{e.list_id}>" if name else f"<{e.list_id}>"
+        msg["List-Id"] = f"{name} <{e.list_label}>" if name else f"<{e.list_label}>"
         msg["List-Unsubscribe"] = f"<{unsub}>"
         if unsub.startswith("https://"):
             msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

@@ -268,7 +268,7 @@ def issue_context(issue: Issue, cfg: Config, *, archived: Collection[str] | None
         "web_url": f"{base}/{issue.week}/" if base else "",
         "archive_url": f"{base}/" if base else "",
         "unsubscribe": unsubscribe_url(cfg),
-        "list_id": cfg.email.list_id,
+        "list_id": cfg.email.list_label,
     }
 
 
@@ -322,7 +322,7 @@ def render_feed(issues: Sequence[IssueSummary], cfg: Config) -> str:
     """Atom feed of final issues only, newest first; ids are stable UUIDs derived from list id and week."""
     base = cfg.archive.base_url.rstrip("/") + "/" if cfg.archive.base_url else ""
     final = sorted((s for s in issues if s.final), key=lambda s: s.week, reverse=True)
-    ns = uuid.uuid5(uuid.NAMESPACE_DNS, cfg.email.list_id)
+    ns = uuid.uuid5(uuid.NAMESPACE_DNS, cfg.email.list_label)
     entries = [
         {
             "title": s.title,

@@ -327,6 +327,21 @@ def test_feed_is_valid_atom_with_final_issues_newest_first():
     assert relative.bozo == 0 and relative.entries[0].link.endswith("2026-W06/index.html")
 
 
+def test_two_installs_on_the_default_list_id_do_not_share_feed_or_message_ids():
+    """A feed reader subscribed to two people's archives must not merge their issues of one week."""
+    ada = Config(email=EmailConfig(from_="Ada <ada@lovelace.example>"))
+    bob = Config(email=EmailConfig(from_="bob@babbage.example"))
+    ids = [feedparser.parse(render_feed(summaries(), c)).entries[0].id for c in (ada, bob)]
+    assert ids[0] != ids[1]
+    msg = build_message(sample_issue(), "<p>x</p>", "x", ada, "grace@example.net")
+    assert msg["List-Id"].endswith("<digest.lovelace.example>")
+    assert msg["Message-ID"].endswith("@digest.lovelace.example>")
+    named = Config(email=EmailConfig(from_="bob@babbage.example", list_id="ai.babbage.example"))
+    assert build_message(sample_issue(), "<p>x</p>", "x", named, "g@x.org")["List-Id"].endswith(
+        "<ai.babbage.example>"
+    )
+
+
 def test_index_lists_issues_newest_first_with_relative_links():
     html = render_index(summaries(), Config())
     hrefs = Tags(html).hrefs()
