@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 import dataclasses
+import html as htmllib
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -140,7 +141,7 @@ def parse_reddit_rss(content: bytes, url: str) -> tuple[list[Item], list[str]]:
         names.append(f"t3_{pid}")
         html = str((e.get("content") or [{}])[0].get("value") or e.get("summary") or "")
         m_link = _LINK_ANCHOR.search(html)
-        link = m_link.group(1) if m_link else ""
+        link = htmllib.unescape(m_link.group(1)).strip() if m_link else ""  # an href: entities decoded
         body = html_to_text(html, paragraphs=True)
         selftext = body.rsplit("submitted by", 1)[0].strip() if "submitted by" in body else ""
         when = e.get("published_parsed") or e.get("updated_parsed")

@@ -9,6 +9,7 @@ change (feed software migrations, `?p=123` → slug) while links rarely do.
 from __future__ import annotations
 
 import calendar
+import html as htmllib
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -156,7 +157,7 @@ def _hn_item(
     story = m.group(1)
     thread = f"https://news.ycombinator.com/item?id={story}"
     art = _HN_ARTICLE.search(html)
-    article = art.group(1) if art else ("" if _HN_ITEM.search(link) else link)
+    article = htmllib.unescape(art.group(1)).strip() if art else ("" if _HN_ITEM.search(link) else link)
     metrics: dict[str, float] = {"feed_weight": feed.weight}
     for name, value in _HN_FIELD.findall(html):
         metrics["points" if name == "Points" else "comments"] = float(value)

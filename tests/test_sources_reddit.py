@@ -75,7 +75,7 @@ def test_public_rss_without_credentials(stub: StubServer, no_praw_ini: None) -> 
     assert paper.text.startswith("New paper arXiv:2602.00001") and "Second paragraph." in paper.text
     assert paper.url == "https://www.reddit.com/r/MachineLearning/comments/aaa111/r_sparse_experts_you/"
     repo = by_key["reddit:bbb222"]
-    assert repo.url == "https://github.com/org/open-model"
+    assert repo.url == "https://github.com/org/open-model?tab=readme&lang=en"  # the href's &amp; decoded
     assert repo.links[-1] == "https://www.reddit.com/r/LocalLLaMA/comments/bbb222/new_open_model_repo/"
     assert by_key["reddit:eee555"].url.startswith("https://www.reddit.com/r/LocalLLaMA/comments/eee555/")
     for hit in stub.log:

@@ -82,7 +82,7 @@ def test_hnrss_items_keep_points_comments_article_and_thread(stub: StubServer) -
     res = src.collect(START, END, {})
     by_key = {i.key: i for i in res.items}
     show = by_key["hn:4242"]
-    assert show.source == "hn" and show.url == "https://tiny.example/llm"
+    assert show.source == "hn" and show.url == "https://tiny.example/llm?v=1&t=42"  # the href's &amp; decoded
     assert show.links == ("https://news.ycombinator.com/item?id=4242",)
     assert show.metrics["points"] == 321 and show.metrics["comments"] == 87
     ask = by_key["hn:4343"]  # a text post: the thread is the item
