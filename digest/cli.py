@@ -286,7 +286,7 @@ def cmd_eval(cfg: Config, args: argparse.Namespace, log: Any) -> int:
 def cmd_feedback(cfg: Config, args: argparse.Namespace, log: Any) -> int:
     from datetime import datetime, timezone
 
-    from digest.feedback import find_target, parse_target, read_mbox
+    from digest.feedback import find_target, judged_target, read_mbox
     from digest.pipeline import open_store
     from digest.profile import Feedback, mute_terms
 
@@ -302,9 +302,7 @@ def cmd_feedback(cfg: Config, args: argparse.Namespace, log: Any) -> int:
             new = sum(store.add_feedback(fb.kind, fb.target, fb.at) for fb in got)
             print(f"{args.mbox}: {len(got)} judgements read, {new} new")
             return 0
-        target = (
-            args.target.strip() if args.action == "mute" and " " in args.target else parse_target(args.target)
-        )
+        target = judged_target(args.action, args.target)
         if not target:
             raise InputError(f"feedback {args.action}: empty target")
         new = store.add_feedback(args.action, target)

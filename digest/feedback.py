@@ -67,6 +67,19 @@ def parse_target(s: str) -> str:
     return url or s
 
 
+def judged_target(kind: str, raw: str) -> str:
+    """What a judgement is stored under: an item key as given ("rss:Kagi Blog:08f2…" keeps its case and
+    spaces), a URL or arXiv id as `parse_target` spells it, and a muted phrase ("vibe coding") as itself.
+
+    One rule for the command line and for mailed replies, so the email's "Mute this" on a blog post whose
+    feed name has a space mutes that feed, whichever way it comes back.
+    """
+    raw = " ".join((raw or "").split())
+    if kind == "mute" and " " in raw and not _KEY.match(raw):
+        return raw.lower()
+    return parse_target(raw)
+
+
 def find_target(store: SQLiteStore, target: str) -> list[Item]:
     """Stored items a parsed target names: by key or URL as stored, else by canonical URL.
 
@@ -207,7 +220,7 @@ def _judgements(msg: Message) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for m in found:
         kind, raw = m.group(1).lower(), m.group(2).strip()
-        target = raw.lower() if kind == "mute" and " " in raw else parse_target(raw)
+        target = judged_target(kind, raw)
         if target:
             out.append((kind, target))
     return out

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 
 from digest.errors import InputError
-from digest.feedback import feedback_links, find_target, parse_target, read_mbox
+from digest.feedback import feedback_links, find_target, judged_target, parse_target, read_mbox
 from digest.models import Item
 from digest.store import SQLiteStore
 
@@ -114,6 +114,32 @@ def test_links_round_trip_through_an_mbox(tmp_path: Path) -> None:
         ("mute", "https://spam.example/a"),
     ]
     assert got[0].at == datetime(2026, 2, 9, 9, tzinfo=timezone.utc)
+
+
+def test_muting_a_blog_post_whose_feed_name_has_a_space_mutes_it_by_link_reply_or_command(
+    tmp_path: Path,
+) -> None:
+    """The default feeds include "Google DeepMind": its item keys have a space and must stay keys."""
+    key = "rss:Google DeepMind:08f23752d1db"
+    path = tmp_path / "replies.mbox"
+    box = mailbox.mbox(str(path))
+    box.add(
+        _reply(
+            feedback_links(key, "digest@example.com", "2026-W06")["mute"], "Mon, 09 Feb 2026 09:00:00 +0000"
+        )
+    )
+    plain_reply = EmailMessage()
+    plain_reply["Subject"] = "Re: the week in AI"
+    plain_reply.set_content(f"mute {key}\n\n> quoted issue")
+    box.add(plain_reply)
+    phrase = EmailMessage()
+    phrase["Subject"] = "Re: the week in AI"
+    phrase.set_content("mute Vibe   Coding")
+    box.add(phrase)
+    box.close()
+    assert [f.target for f in read_mbox(str(path))] == [key, key, "vibe coding"]
+    assert judged_target("mute", f" {key} ") == key
+    assert judged_target("like", "https://arxiv.org/abs/2602.02979v2") == "arxiv:2602.02979"
 
 
 def test_plain_mail_without_a_judgement_is_ignored(tmp_path: Path) -> None:
