@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html as htmllib
+import re
 import textwrap
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
@@ -13,11 +14,25 @@ import nh3
 from digest.urls import site
 
 
+# HTML's own elements: only these are markup. "for k<n", "Vector<T>" and "$\\texttt{<think>}$" are text.
+_ELEMENTS = (
+    "a|abbr|address|area|article|aside|audio|b|base|bdi|bdo|big|blockquote|body|br|button|canvas|caption|"
+    "center|cite|code|col|colgroup|dd|del|details|dfn|div|dl|dt|em|embed|fieldset|figcaption|figure|font|"
+    "footer|form|h[1-6]|head|header|hr|html|i|iframe|img|input|ins|kbd|label|legend|li|link|main|map|mark|"
+    "meta|nav|object|ol|option|p|picture|pre|q|s|samp|section|select|small|source|span|strike|strong|sub|"
+    "summary|sup|svg|table|tbody|td|textarea|tfoot|th|thead|time|title|tr|tt|u|ul|var|video|wbr"
+)
+# A "<" is markup only where a whole tag of one of them follows, up to its ">".
+_TEXT_LT = re.compile(rf"<(?!/?(?:{_ELEMENTS}|script|style|noscript|template)(?:[\s/][^<>]*)?>|!--)", re.I)
+
+
 def plain(value: str) -> str:
-    """Untrusted HTML or text → one line of text: tags and script/style bodies dropped, entities decoded."""
+    """Untrusted HTML or text → one line of text: HTML tags and script/style bodies dropped (nh3), entities
+    decoded. A "<" that starts no HTML element is text (abstracts say "p<0.05", "for k<n", "<think>"): it
+    is escaped before nh3 reads the markup, so it survives; the result is autoescaped wherever rendered."""
     if not value:
         return ""
-    cleaned = nh3.clean(value, tags=set(), attributes={}, strip_comments=True)
+    cleaned = nh3.clean(_TEXT_LT.sub("&lt;", value), tags=set(), attributes={}, strip_comments=True)
     return " ".join(htmllib.unescape(cleaned).split())
 
 

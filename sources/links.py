@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import re
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 _URL = re.compile(r"""https?://[^\s<>"'\\\])}|]+""", re.I)
@@ -83,6 +84,17 @@ def html_to_text(fragment: str, paragraphs: bool = False) -> str:
         return " ".join(fragment.split())
     blocks = (" ".join(b.split()) for b in re.split(r"\n\s*\n", fragment))
     return "\n\n".join(b for b in blocks if b)
+
+
+def entry_text(entry: Any, key: str = "title") -> str:
+    """A feedparser entry's `key` as one line of text. feedparser has already decoded a plain-text title
+    ("Vector&lt;T&gt;" → "Vector<T>"): reading it as HTML again would drop "<T>" as a tag. Only what it
+    marks text/html is reduced from markup."""
+    value = str(entry.get(key) or "")
+    detail = entry.get(f"{key}_detail") or {}
+    if detail.get("type") == "text/plain":
+        return " ".join(value.split())
+    return html_to_text(value)
 
 
 def html_hrefs(fragment: str) -> list[str]:

@@ -24,7 +24,7 @@ import prawcore
 from digest.config import HttpConfig, RedditConfig
 from digest.models import Item, SourceResult
 from sources.base import FetchError, PoliteClient, PoliteSession, backoff_delay, in_window, one_line
-from sources.links import extract_links, html_to_text
+from sources.links import entry_text, extract_links, html_to_text
 from sources.rss import syntax_error
 
 NAME = "reddit"
@@ -151,7 +151,7 @@ def parse_reddit_rss(content: bytes, url: str) -> tuple[list[Item], list[str]]:
             "permalink": thread,
             "url": link or thread,
             "is_self": not link or link.rstrip("/") == thread.rstrip("/"),
-            "title": html_to_text(str(e.get("title") or "")),
+            "title": entry_text(e),
             "selftext": selftext,
             "selftext_html": html.split("submitted by", 1)[0],
             "subreddit": tags[0] if tags else "",

@@ -23,7 +23,7 @@ import feedparser
 from digest.config import FeedConfig, HttpConfig
 from digest.models import Item, SourceResult, utc
 from sources.base import FetchError, PoliteClient, one_line, short_hash
-from sources.links import extract_links, html_to_text
+from sources.links import entry_text, extract_links, html_to_text
 
 _HN_ITEM = re.compile(r"news\.ycombinator\.com/item\?id=(\d+)")
 _HN_FIELD = re.compile(r"(Points|# Comments):\s*(\d+)")
@@ -60,10 +60,6 @@ def _when(entry: Mapping[str, Any], key: str) -> datetime | None:
         return datetime.fromtimestamp(calendar.timegm(parsed), timezone.utc)
     except (OverflowError, ValueError, TypeError):
         return None
-
-
-def _text(value: Any) -> str:
-    return html_to_text(str(value or ""))
 
 
 def _entry_html(e: Mapping[str, Any]) -> str:
@@ -116,7 +112,7 @@ def parse_feed(
         published = _when(e, "published") or _when(e, "updated") or fetched_at
         updated = _when(e, "updated")
         html = _entry_html(e)
-        title = _text(e.get("title"))
+        title = entry_text(e)
         if hn:
             item = _hn_item(e, feed, link, title, html, published)
         else:

@@ -136,6 +136,10 @@ def test_feed_payloads_are_inert_in_email_and_archive_page():
 def test_summary_html_is_reduced_to_text_and_urls_must_be_http():
     assert plain("<p>a &amp; b<script>evil()</script> <b>c</b></p>") == "a & b c"
     assert plain("x < y and y > z") == "x < y and y > z"
+    # a "<" that starts no HTML tag is text: abstracts and posts say these
+    for text in ("reach p<0.05 when a<b holds, so", "for k<n, the bound", "Vector<T> and the <think> tag"):
+        assert plain(text) == text
+    assert plain('x <img src="a>b" onerror=alert(1)> y <b>z</b>') == "x y z"
     assert safe_url("javascript:alert(1)") == ""
     assert safe_url("https://ok.example/a b") == ""
     assert safe_url(" https://ok.example/p?q=1 ") == "https://ok.example/p?q=1"

@@ -34,8 +34,9 @@ def feed_source(
 def test_messy_feed_encoding_relative_links_html_titles_and_dates(stub: StubServer) -> None:
     stub.routes["/feed.xml"] = [Reply(200, fixture_bytes("feed_messy.xml"), RSS)]
     res = feed_source(stub, "/feed.xml").collect(START, END, {})
-    assert res.ok and res.requests == 1 and res.fetched == 5
+    assert res.ok and res.requests == 1 and res.fetched == 6
     titles = {i.title: i for i in res.items}
+    assert "Why Vector<T> and the <think> tag matter" in titles  # a plain-text title is not read as HTML
     assert "Old post" not in titles  # dated before the window
     first = titles["Bold claims & café news"]  # HTML stripped, latin-1 bytes in a "utf-8" feed survived
     assert first.url == stub.url + "/posts/one?utm_source=rss"  # resolved against the feed URL
