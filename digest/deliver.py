@@ -27,6 +27,7 @@ from digest.config import Config
 from digest.errors import ConfigError, DeliveryError
 from digest.models import Issue
 from digest.render import render_email, unsubscribe_url
+from digest.textfmt import strip_controls
 
 
 class SendLedger(Protocol):
@@ -102,7 +103,7 @@ def build_message(
     unsub = unsubscribe_url(cfg)
     msg = EmailMessage(policy=policy.SMTP)
     try:
-        msg["Subject"] = " ".join(issue.title.split())
+        msg["Subject"] = " ".join(strip_controls(issue.title).split())
         msg["From"] = e.from_
         msg["To"] = recipient
         if e.reply_to:

@@ -34,6 +34,7 @@ from digest.textfmt import (
     rfc3339,
     safe_url,
     short_link,
+    strip_controls,
     truncate,
     wrap,
 )
@@ -77,6 +78,13 @@ def templates_dir() -> Path:
 
 
 @functools.lru_cache(maxsize=8)
+def _finalize(value: Any) -> Any:
+    """Every value a template prints, without control characters (feed text may carry them)."""
+    if isinstance(value, Markup):
+        return Markup(strip_controls(str(value)))
+    return strip_controls(value) if isinstance(value, str) else value
+
+
 def _environment(user_dir: str) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if user_dir:
@@ -89,6 +97,7 @@ def _environment(user_dir: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_finalize,
     )
     env.filters.update(wrap=wrap, short_link=short_link, rfc3339=rfc3339)
     return env

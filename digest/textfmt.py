@@ -13,7 +13,6 @@ import nh3
 
 from digest.urls import site
 
-
 # HTML's own elements: only these are markup. "for k<n", "Vector<T>" and "$\\texttt{<think>}$" are text.
 _ELEMENTS = (
     "a|abbr|address|area|article|aside|audio|b|base|bdi|bdo|big|blockquote|body|br|button|canvas|caption|"
@@ -34,6 +33,15 @@ def plain(value: str) -> str:
         return ""
     cleaned = nh3.clean(_TEXT_LT.sub("&lt;", value), tags=set(), attributes={}, strip_comments=True)
     return " ".join(htmllib.unescape(cleaned).split())
+
+
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+
+
+def strip_controls(text: str) -> str:
+    """Text without control characters (tab, LF and CR stay): XML forbids them, so one "\x07" in a feed
+    title would make the Atom feed unreadable, and a mail header must not carry them either."""
+    return _CONTROLS.sub("", text)
 
 
 def truncate(text: str, limit: int) -> str:

@@ -346,6 +346,26 @@ def test_two_installs_on_the_default_list_id_do_not_share_feed_or_message_ids():
     )
 
 
+def test_control_characters_in_feed_text_reach_no_output():
+    """A raw \\x07 in a blog title would make feed.xml unreadable XML and the Subject header dirty."""
+    from xml.etree import ElementTree
+
+    rs = sample_stories()[0]
+    story = dataclasses.replace(rs.story, headline="Bell\x07 title\x01 with\x08 controls")
+    bad = dataclasses.replace(rs, story=story, summary="A summary\x0b with\x1f controls", reasons=("r\x07",))
+    issue = dataclasses.replace(sample_issue(), title="Week\x07 title", stories=(bad,))
+    html, text = render_email(issue, Config())
+    page = render_issue_page(issue, Config())
+    summary = dataclasses.replace(summaries()[1], title="Week\x07 six", headlines=(("Bell\x07", ""),))
+    feed = render_feed([summary], CFG)
+    for out in (html, text, page, feed):
+        assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f]", out)
+    assert "Bell title with controls" in html and "Bell title with controls" in text
+    ElementTree.fromstring(feed.encode())  # well-formed XML
+    assert feedparser.parse(feed).bozo == 0
+    assert build_message(issue, html, text, Config(), "ada@example.org")["Subject"] == "Week title"
+
+
 def test_index_lists_issues_newest_first_with_relative_links():
     html = render_index(summaries(), Config())
     hrefs = Tags(html).hrefs()
