@@ -147,10 +147,10 @@ def _item_links(item: Item) -> list[tuple[str, str]]:
     site, and its discussion thread, under its source; everything else its own URL under its source."""
     href = safe_url(item.url)
     pattern = _THREAD.get(item.source)
-    if pattern is not None and href and not pattern.match(href):
+    if pattern is not None and not (href and pattern.match(href)):
         thread = next((u for u in item.links if pattern.match(u)), "")
-        if thread:
-            return [(site(href), href), (source_label(item), safe_url(thread))]
+        if thread:  # an article link that is not http(s) is dropped; its discussion is still shown
+            return [*([(site(href), href)] if href else []), (source_label(item), safe_url(thread))]
     return [(source_label(item), href)] if href else []
 
 

@@ -240,6 +240,13 @@ def test_a_link_post_links_its_article_under_the_site_and_its_thread_under_its_s
     _, text = render_email(dataclasses.replace(sample_issue(), stories=(rs,)), Config())
     assert f"- microsoft.com: {pdf}" in text and f"- r/LocalLLaMA: {permalink}" in text
     assert f"- r/LocalLLaMA: {self_post.url}" in text and f"r/LocalLLaMA: {pdf}" not in text
+    # An article link that is no http(s) URL is dropped, not the discussion with it.
+    unsafe = dataclasses.replace(hn, url="javascript:alert(8)")
+    rs = dataclasses.replace(rs, story=Story(id="s-x", items=(unsafe,), lead=unsafe, headline=hn.title))
+    html, text = render_email(dataclasses.replace(sample_issue(), stories=(rs,)), Config())
+    assert f"- Hacker News: {thread}" in text and "javascript:" not in html + text
+    title = re.search(r'<a class="title-link"[^>]*href="([^"]+)"', html)
+    assert title and title.group(1) == thread
 
 
 def test_health_footer_names_failed_and_fallback_sources():
