@@ -47,6 +47,7 @@ from digest.cluster_text import Features, build_features, channel
 from digest.config import ClusterConfig, Config
 from digest.itemfile import read_items, write_lines
 from digest.models import Item, Story
+from digest.textfmt import truncate
 
 # Tuned on the UCI dev headlines and by eye on the W06 replay world (see the module docstring).
 DEFAULT_SIMILARITY = 0.225
@@ -264,7 +265,7 @@ def _centrality(group: list[int], vectors: np.ndarray, items: Sequence[Item]) ->
 
 def _headline(item: Item) -> str:
     text = item.title.strip() or " ".join(item.text.split())
-    return text if len(text) <= 140 else text[:139].rsplit(" ", 1)[0] + "…"
+    return truncate(text, 140)
 
 
 def story_id(lead: Item) -> str:

@@ -45,9 +45,14 @@ def strip_controls(text: str) -> str:
 
 
 def truncate(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters with "…": cut at a word, unless that loses over a third of
+    the room (one very long word, a pasted URL), then inside the word."""
     if limit <= 0 or len(text) <= limit:
         return text
-    cut = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:.-—")
+    room = text[: limit - 1]
+    cut = room.rsplit(" ", 1)[0].rstrip(" ,;:.-—")
+    if len(cut) < (limit * 2) // 3:
+        cut = room.rstrip()
     return cut + "…"
 
 

@@ -315,3 +315,13 @@ def test_a_feeds_recurring_title_on_two_days_is_two_stories() -> None:
 
     assert frozenset({"rss:1", "rss:2"}) not in groups(cluster(entries("AINews"), vecs, CFG))
     assert frozenset({"rss:1", "rss:2"}) in groups(cluster(entries("Other Weekly"), vecs, CFG))
+
+
+def test_a_long_headline_is_cut_to_fit_without_losing_its_words() -> None:
+    words = "Readable words after it " * 3
+    long_word = item("rss:a", f"{'A' * 30} {'B' * 300} {words}", source="rss")
+    story = cluster([long_word], orthogonal(1), CFG)[0]
+    assert len(story.headline) <= 140 and story.headline.startswith("A" * 30 + " BBB")
+    prose = item("rss:b", "word " * 60, source="rss")
+    cut = cluster([prose], orthogonal(1), CFG)[0].headline
+    assert len(cut) <= 140 and cut.endswith("word…")
