@@ -68,6 +68,7 @@ class Profile:
     liked_titles: tuple[str, ...]
     disliked_vecs: np.ndarray
     liked_keys: frozenset[str] = frozenset()
+    disliked_keys: frozenset[str] = frozenset()  # the ids of disliked items: their stories are left out
     liked_authors: Mapping[str, int] = field(default_factory=dict)  # normalised name → liked papers
     liked_categories: Mapping[str, int] = field(default_factory=dict)  # arXiv category → liked papers
     liked_with_record: int = 0  # likes whose full record (authors, categories) is known
@@ -255,6 +256,7 @@ def build_profile(
         liked_titles=tuple(i.title for i in likes),
         disliked_vecs=disliked_vecs,
         liked_keys=frozenset(k for i in likes for k in item_ids(i)),
+        disliked_keys=frozenset(disliked_ids | {k for i in dislikes for k in item_ids(i)}),
         liked_authors=dict(authors),
         liked_categories=dict(categories),
         liked_with_record=with_record,

@@ -109,17 +109,24 @@ def _similarities(vecs: np.ndarray, profile: Profile) -> dict[str, np.ndarray]:
         if profile.classifier is not None:
             w, b = profile.classifier
             out["liked"] = vecs @ w + b
-    neg = np.zeros(n, dtype=np.float32)
+    # A negative costs (cosine - floor) x its weight: the weight scales the cost, the reason quotes the
+    # cosine itself. A disliked item counts as a negative of weight 1.
+    cost = np.zeros(n, dtype=np.float32)
     out["negative_best"] = np.full(n, -1)
+    out["negative_cos"] = np.zeros(n, dtype=np.float32)
+    rows = np.arange(n)
     if len(profile.negative_vecs) and n:
-        sims = (vecs @ profile.negative_vecs.T) * profile.negative_weights
-        neg = sims.max(axis=1)
-        out["negative_best"] = sims.argmax(axis=1)
+        cos = vecs @ profile.negative_vecs.T
+        per = np.clip(cos - NEGATIVE_FLOOR, 0.0, None) * profile.negative_weights
+        best = per.argmax(axis=1)
+        cost, out["negative_best"], out["negative_cos"] = per[rows, best], best, cos[rows, best]
     if len(profile.disliked_vecs) and n and profile.classifier is None:
         dis = (vecs @ profile.disliked_vecs.T).max(axis=1)
-        out["negative_best"] = np.where(dis > neg, -2, out["negative_best"])
-        neg = np.maximum(neg, dis)
-    out["negative"] = neg
+        worse = np.clip(dis - NEGATIVE_FLOOR, 0.0, None) > cost
+        out["negative_best"] = np.where(worse, -2, out["negative_best"])
+        out["negative_cos"] = np.where(worse, dis, out["negative_cos"])
+        cost = np.maximum(cost, np.clip(dis - NEGATIVE_FLOOR, 0.0, None))
+    out["negative"] = cost
     return out
 
 
@@ -185,12 +192,12 @@ def rank(
         if profile.liked_records:
             comp["record"] = WEIGHTS["record"] * records[i][0]
             why.append((comp["record"], records[i][1]))
-        neg = float(sims["negative"][i])
-        if neg > NEGATIVE_FLOOR:
-            comp["negative"] = -NEGATIVE_SCALE * (neg - NEGATIVE_FLOOR)
+        cost = float(sims["negative"][i])
+        if cost > 0:
+            comp["negative"] = -NEGATIVE_SCALE * cost
             nb = int(sims["negative_best"][i])
             what = f"negative '{profile.negative_texts[nb]}'" if nb >= 0 else "a disliked item"
-            why.append((comp["negative"], f"close to {what} {neg:.2f}"))
+            why.append((comp["negative"], f"close to {what} {sims['negative_cos'][i]:.2f}"))
         lead = story.lead
         note, note_why = notability(lead)
         comp["notability"] = WEIGHTS["notability"] * note
@@ -231,6 +238,9 @@ def rank(
         elif profile.liked_keys and set(story_keys(story)) & profile.liked_keys:
             comp["excluded"] = EXCLUDED
             why.append((EXCLUDED, "already liked"))
+        elif profile.disliked_keys and set(story_keys(story)) & profile.disliked_keys:
+            comp["excluded"] = EXCLUDED  # a like close to it must not bring back what the reader disliked
+            why.append((EXCLUDED, "disliked"))
 
         reasons = [r for _, r in sorted(why, key=lambda x: -x[0]) if r]
         if not reasons:  # nothing speaks for it: say how weak the best match is

@@ -25,6 +25,7 @@ NEUTRAL = 0.5
 # Which metric is "engagement" for a source; the first one an item has wins elsewhere.
 _METRIC = {"reddit": "score", "hn": "points"}
 _ANY_METRIC = ("points", "score", "upvotes", "likes", "reactions")
+_WORD = {"score": "upvotes"}  # a metric as a reason names it: "15 upvotes on r/LocalLLaMA"
 _MIN_GROUP = 5  # fewer scored items in a feed than this: compare within the whole source
 _SETTLE_H = 8.0  # hours in which a post collects about 63% of its votes (age_factor)
 _MAX_BOOST = 4.0  # a new post's score counts at most this many times over
@@ -153,7 +154,7 @@ def engagement(stories: Sequence[Story]) -> list[tuple[float, str]]:
                 # Too few to rank against: say the number, keep the value neutral.
                 if best < 0 and not reason:
                     name = _METRIC.get(item.source) or next(k for k in _ANY_METRIC if k in item.metrics)
-                    reason = f"{raw:g} {name} on {_group_label(item, True)}"
+                    reason = f"{raw:g} {_WORD.get(name, name)} on {_group_label(item, True)}"
                 continue
             group = (item.source, item.feed if use_feed else None)
             pct = _percentile(v, aged_sorted[group])
@@ -237,7 +238,7 @@ def notability(item: Item) -> tuple[float, list[str]]:
     venue = _VENUE.search(item.comment)
     if venue:
         parts["venue"] = 1.0
-        reasons.append("already accepted at a venue")
+        reasons.append("already accepted at a venue: older news")
     value = sum(NOTABILITY_WEIGHTS[k] * v for k, v in parts.items())
     return value, reasons
 

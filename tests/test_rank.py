@@ -150,6 +150,36 @@ def test_negative_interest_pushes_a_story_down() -> None:
     assert [r.story.id for r in rank_stories(s, crypto)] == ["rss:a", "rss:b"]
 
 
+def test_a_negatives_weight_scales_its_cost_and_the_reason_quotes_the_cosine() -> None:
+    s = [story(item("rss:a", "agent news")), story(item("rss:b", "agent crypto crypto news"))]
+    vecs = vectors(s)
+    twice = {r.story.id: r for r in rank_stories(s, agent_profile(negatives=(Interest("crypto", 2.0),)))}
+    once = {r.story.id: r for r in rank_stories(s, agent_profile(negatives=(Interest("crypto"),)))}
+    cos = float(vecs[1] @ TopicEmbedder().encode(["crypto"])[0])
+    assert twice["rss:b"].components["negative"] == pytest.approx(
+        2 * once["rss:b"].components["negative"], 1e-3
+    )
+    assert f"close to negative 'crypto' {cos:.2f}" in twice["rss:b"].reasons
+    # the weight does not lower the floor: a story far from the negative costs nothing, whatever the weight
+    assert "negative" not in twice["rss:a"].components
+
+
+def test_a_disliked_story_stays_out_even_beside_a_like_of_the_same_topic() -> None:
+    liked, disliked = item("rss:l", "agent crypto launch"), item("rss:d", "agent crypto launch again")
+    fb = [Feedback("like", "rss:l", T0), Feedback("dislike", "rss:d", T0)]
+    profile = build_profile(
+        ProfileConfig(interests=(Interest("agent"),)),
+        TopicEmbedder(),
+        [],
+        fb,
+        {"rss:l": liked, "rss:d": disliked},
+    )
+    s = [story(disliked), story(item("rss:c", "agent crypto crypto")), story(item("rss:x", "bread"))]
+    ranked = {r.story.id: r for r in rank_stories(s, profile)}
+    assert "disliked" in ranked["rss:d"].reasons and ranked["rss:d"].score < ranked["rss:x"].score
+    assert "excluded" not in ranked["rss:c"].components  # similar stories are lowered, not removed
+
+
 @pytest.mark.parametrize(
     ("kw", "reason"),
     [

@@ -31,7 +31,7 @@ def test_every_item_best_first_with_score_and_reasons(tmp_path: Path) -> None:
     assert all(isinstance(x["reasons"], list) and x["reasons"] for x in lines)
     assert ids[-1] == "rss:cooking:1"  # bread is nobody's AI interest
     top = {x["id"]: x for x in lines}
-    assert "950 score on r/LocalLLaMA" in top["reddit:abc123"]["reasons"]  # two posts: too few to rank
+    assert "950 upvotes on r/LocalLLaMA" in top["reddit:abc123"]["reasons"]  # two posts: too few to rank
     assert "420 points on HN" in top["hn:999"]["reasons"]
     assert any(r.startswith("similar to liked 'ToolAgent") for r in top["arxiv:2506.00001"]["reasons"])
     assert "by Ada Lovelace: 1 liked paper" in top["arxiv:2506.00001"]["reasons"]
