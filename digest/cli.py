@@ -231,11 +231,12 @@ def cmd_send(cfg: Config, args: argparse.Namespace, log: Any) -> int:
 
 def cmd_run(cfg: Config, args: argparse.Namespace, log: Any) -> int:
     from digest.embed import load_embedder
-    from digest.pipeline import build, open_store
+    from digest.pipeline import build, check_profile, open_store
 
     week = args.week or current_week()
     load_embedder(cfg.embed, lazy=True)  # a missing model fails now, before an hour of collecting
     with _locked(cfg), open_store(cfg) as store:
+        check_profile(cfg, store)  # so does a profile that says nothing the reader wants
         # every source failing is exit 3, but the items already stored still make (and send) the issue
         sources_status = _collect(cfg, store, week, log)
         try:

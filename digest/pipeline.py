@@ -15,6 +15,7 @@ from digest.config import Config
 from digest.errors import InputError, NothingStoredError
 from digest.itemfile import read_items
 from digest.models import Issue, Item, RankedStory, SourceResult
+from digest.profile import check_wants
 from digest.serialize import issue_from_dict, issue_to_dict
 from digest.store import SQLiteStore
 from digest.textfmt import date_range, short_name
@@ -104,19 +105,30 @@ def _health(store: SQLiteStore, week: str, items: Sequence[Item]) -> tuple[Sourc
     return tuple(out)
 
 
-def _liked_items(cfg: Config, store: SQLiteStore) -> list[Item]:
+def _liked_items(cfg: Config, store: SQLiteStore, log: Log = _quiet) -> list[Item]:
+    """The configured liked examples: `[profile] liked` references found in the store, and the liked file.
+
+    A reference to nothing stored yet is left out (said with -v): embedding its bare URL as a paper
+    would make the issue about the words of that URL.
+    """
     from digest.feedback import find_target, parse_target
 
     liked: list[Item] = []
     for ref in cfg.profile.liked:
         found = find_target(store, parse_target(ref))
-        liked.extend(found or [Item(key=ref, source="liked", url=ref, title=ref, text="", published=_EPOCH)])
+        if not found:
+            log(f"profile.liked: {ref} is not stored yet; it counts once an item of that id or URL is stored")
+        liked.extend(found)
     if cfg.profile.liked_file:
         liked.extend(read_items(str(cfg.resolve(cfg.profile.liked_file))))
     return liked
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+def check_profile(cfg: Config, store: SQLiteStore) -> None:
+    """An empty or negatives-only profile fails before an hour of collecting, not after it."""
+    p = cfg.profile
+    likes = bool(p.liked or p.liked_file) or any(fb.kind == "like" for fb in store.feedback())
+    check_wants(p, likes, any(fb.kind != "like" for fb in store.feedback()))
 
 
 def rank_week(
@@ -150,7 +162,7 @@ def rank_week(
         found = find_target(store, fb.target)
         if found:
             feedback_items[fb.target] = found[0]
-    liked = _liked_items(cfg, store)
+    liked = _liked_items(cfg, store, log)
     start, end = week_window(week)
     featured = store.featured_before(week)
 

@@ -164,6 +164,18 @@ def mute_terms(fb: Feedback, feedback_items: Mapping[str, Item]) -> tuple[str, s
     return target.lower(), "", ""
 
 
+def check_wants(cfg: ProfileConfig, likes: bool, other_feedback: bool = False) -> None:
+    """A profile must say what the reader wants: interests or likes. Negatives alone are an error."""
+    if cfg.interests or likes:
+        return
+    if cfg.negatives or other_feedback:
+        raise ConfigError(
+            "profile: only negatives given; add profile.interests, profile.liked or a liked item "
+            "so the ranking knows what you want, not only what you do not"
+        )
+    raise ConfigError("profile: empty; add profile.interests (short texts) or profile.liked examples")
+
+
 def build_profile(
     cfg: ProfileConfig,
     embedder: Embedder,
@@ -191,13 +203,7 @@ def build_profile(
     disliked_ids = {t for t, fb in latest.items() if fb.kind == "dislike"}
     likes = [i for i in likes if not (item_ids(i) & disliked_ids)]
     has_like_fb = any(fb.kind == "like" for fb in latest.values())
-    if not cfg.interests and not likes and not has_like_fb:
-        if cfg.negatives or dislikes or feedback:
-            raise ConfigError(
-                "profile: only negatives given; add profile.interests, profile.liked or a liked item "
-                "so the ranking knows what you want, not only what you do not"
-            )
-        raise ConfigError("profile: empty; add profile.interests (short texts) or profile.liked examples")
+    check_wants(cfg, bool(likes) or has_like_fb, bool(dislikes or feedback))
     likes.sort(key=lambda i: i.published)
     seen: set[str] = set()
     unique: list[Item] = []

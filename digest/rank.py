@@ -359,6 +359,23 @@ def item_story(item: Item) -> Story:
     return Story(id=item.key, items=(item,), lead=item, headline=item.title)
 
 
+def _named_likes(refs: Sequence[str], items: Sequence[Item], input_path: str) -> list[Item]:
+    """`[profile] liked` ids and URLs among the items `digest rank` was given (it has no store); a
+    reference that names none of them is said once on stderr, not embedded as text."""
+    from digest.errors import warn
+    from digest.feedback import parse_target
+    from digest.profile import item_ids
+
+    found: list[Item] = []
+    for ref in refs:
+        target = parse_target(ref)
+        hits = [i for i in items if target in item_ids(i)]
+        if not hits:
+            warn(f"profile.liked: {ref} is no item of {input_path} or the likes; give it with --likes FILE")
+        found += hits
+    return found
+
+
 def run_rank_file(
     input_path: str, output_path: str, likes_path: str | None, top: int | None, cfg: Config
 ) -> int:
@@ -370,6 +387,7 @@ def run_rank_file(
     liked = read_items(likes_path) if likes_path else []
     if cfg.profile.liked_file:
         liked += read_items(str(cfg.resolve(cfg.profile.liked_file)))
+    liked += _named_likes(cfg.profile.liked, [*items, *liked], input_path)
     embedder = load_embedder(cfg.embed)
     profile = build_profile(cfg.profile, embedder, liked, [], {})
     vectors = embed_items(items, embedder) if items else np.zeros((0, 0), dtype=np.float32)

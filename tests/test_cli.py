@@ -204,6 +204,30 @@ def test_collect_shows_each_source_at_a_terminal_and_only_failures_in_cron(
     assert tty[3:] == cron
 
 
+def test_run_with_an_empty_profile_fails_before_fetching_anything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = stub_server()
+    stub = next(server)
+    stub.routes["/hn"] = [Reply(200, fixture_bytes("hnrss.xml"), {"Content-Type": "application/rss+xml"})]
+    cfg = tmp_path / "digest.toml"
+    cfg.write_text(
+        '[store]\npath = "d.db"\n[profile]\ninterests = []\n'
+        "[sources.arxiv]\nenabled = false\n[sources.reddit]\nenabled = false\n"
+        f'[sources.rss]\nfeeds = [{{ url = "{stub.url}/hn", name = "HN", kind = "hn" }}]\n'
+    )
+    try:
+        assert main(["--config", str(cfg), "run", "--week", "2026-W06", "--no-send"]) == 2
+        assert stub.log == []  # nothing fetched
+        with_like = ["--config", str(cfg), "feedback", "like", "hn:4242"]
+        assert main(with_like) == 0  # a stored like is a profile: the run goes ahead
+        assert main(["--config", str(cfg), "run", "--week", "2026-W06", "--no-send"]) == 0
+        assert len(stub.log) == 1
+    finally:
+        next(server, None)
+    assert "profile: empty; add profile.interests" in capsys.readouterr().err
+
+
 def test_a_command_says_its_one_line_summary_on_a_terminal_and_nothing_in_cron(
     cfg: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

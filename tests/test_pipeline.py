@@ -230,3 +230,25 @@ def test_a_late_arrival_of_a_sent_week_joins_the_next_issue(tmp_path: Path) -> N
         store.close()
     keys = {i.key for s in week7.stories for i in s.story.items}
     assert keys == {"arxiv:2602.00003", "arxiv:2602.00004"}
+
+
+def test_a_profile_like_of_nothing_stored_is_left_out_not_embedded_as_its_url(tmp_path: Path) -> None:
+    """Embedding the bare URL as a liked paper made a whole issue about the words of that URL."""
+    from datetime import datetime, timezone
+
+    from digest.config import Config, ProfileConfig, StoreConfig
+    from digest.models import Item
+    from digest.pipeline import _liked_items, open_store
+
+    paper = Item(key="arxiv:2602.02276", source="arxiv", url="https://arxiv.org/abs/2602.02276v1",
+                 title="A paper", text="", published=datetime(2026, 2, 3, tzinfo=timezone.utc))  # fmt: skip
+    refs = ("https://arxiv.org/abs/2602.02276v2", "https://example.com/some-unknown-post")
+    cfg = Config(store=StoreConfig(path=str(tmp_path / "d.db")), profile=ProfileConfig(liked=refs))
+    said: list[str] = []
+    with open_store(cfg) as store:
+        store.upsert_items([paper])
+        liked = _liked_items(cfg, store, said.append)
+    assert [i.key for i in liked] == ["arxiv:2602.02276"]
+    assert said == [
+        f"profile.liked: {refs[1]} is not stored yet; it counts once an item of that id or URL is stored"
+    ]

@@ -56,6 +56,22 @@ def test_profile_of_negatives_only_and_bad_input_are_one_line_errors(tmp_path: P
         run_rank_file(str(tmp_path / "missing.jsonl"), str(tmp_path / "o.jsonl"), None, None, Config())
 
 
+def test_profile_liked_ids_are_found_among_the_items_and_a_missing_one_is_said_not_embedded(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`digest rank` has no store: `[profile] liked` names items of its input or likes file."""
+    out = tmp_path / "o.jsonl"
+    cfg = Config(profile=ProfileConfig(interests=(), liked=("2506.00001v2",)))
+    run_rank_file(str(ITEMS), str(out), None, None, cfg)
+    lines = {x["id"]: x for x in _read(out)}
+    assert "already liked" in lines["arxiv:2506.00001"]["reasons"]  # found by its version-free id
+    missing = Config(profile=ProfileConfig(interests=(), liked=("https://example.com/some-unknown-post",)))
+    with pytest.raises(ConfigError, match="profile: empty"):
+        run_rank_file(str(ITEMS), str(out), None, None, missing)
+    err = capsys.readouterr().err
+    assert "profile.liked: https://example.com/some-unknown-post is no item of" in err and "--likes" in err
+
+
 def test_novelty_with_the_real_model_tells_a_follow_up_from_a_new_story() -> None:
     """Calibration of `NOVELTY_FLOOR` on real wording: a follow-up of a sent launch costs, another
     launch does not (measured cosines to the sent titles: 0.73 and 0.62 for the follow-ups, at most
