@@ -219,6 +219,10 @@ def _send(cfg: Config, store: Any, week: str, args: argparse.Namespace, log: Any
     dry = Path(args.out) if getattr(args, "dry_run", False) else None
     report = send_issue(issue, cfg, store, force=getattr(args, "force", False), dry_run_dir=dry)
     log(f"{week}: {report}", summary=True)
+    for earlier in store.undelivered_before(week)[-4:]:  # a cron run of `--week last` never retries it
+        warn(
+            f"{earlier}: its issue reached nobody (all sends failed); `digest send --week {earlier}` sends it"
+        )
     return 0
 
 

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from digest.profile import Featured, Feedback
 
 
+_UNDELIVERED = "SELECT week FROM sends GROUP BY week HAVING SUM(status != 'failed') = 0 ORDER BY week"
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -76,8 +79,11 @@ class LedgerTables:
     def featured_before(self, week: str) -> list[Featured]:
         from digest.profile import Featured
 
+        # An issue whose every send failed reached nobody: its stories are not "sent" (an issue never
+        # mailed, --no-send or no recipients, is published in the archive and counts).
         rows = self._query(
-            "SELECT week, story_id, keys, title, fingerprint FROM featured WHERE week < ? ORDER BY week",
+            "SELECT week, story_id, keys, title, fingerprint FROM featured WHERE week < ? "
+            f"AND week NOT IN ({_UNDELIVERED}) ORDER BY week",
             (week,),
         )
         return [
@@ -107,6 +113,10 @@ class LedgerTables:
 
     def mark_failed(self, week: str, recipient: str, error: str) -> None:
         self._set_send(week, recipient, "failed", error=error)
+
+    def undelivered_before(self, week: str) -> list[str]:
+        """Earlier weeks whose issue was mailed to nobody: every send of it failed."""
+        return [r[0] for r in self._query(f"SELECT week FROM ({_UNDELIVERED}) WHERE week < ?", (week,))]
 
     def sends(self, week: str) -> list[tuple[str, str]]:
         return [

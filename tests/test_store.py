@@ -163,3 +163,22 @@ def test_locked_database_is_a_clear_error(tmp_path: Path) -> None:
         holder.close()
     with SQLiteStore(p) as s:
         assert s.upsert_items([item("arxiv:9")]) == 1
+
+
+def test_an_issue_that_reached_nobody_is_not_in_the_ledger_of_sent_stories(store: SQLiteStore) -> None:
+    """Novelty and "already featured" count what readers got: a week whose every send failed is out
+    (and named, so the next run can say so), one sent to anyone or never mailed (archive only) is in."""
+    from digest.profile import Featured
+
+    for week in ("2026-W04", "2026-W05", "2026-W06"):
+        store.record_featured(week, [Featured(week, f"s-{week}", (f"hn:{week}",), "A story", "")])
+    store.mark_failed("2026-W05", "ada@example.org", "connection refused")
+    store.mark_failed("2026-W05", "bob@example.org", "connection refused")
+    store.mark_failed("2026-W06", "ada@example.org", "450 mailbox busy")
+    store.mark_sent("2026-W06", "bob@example.org", "<m@x>")
+    assert [f.week for f in store.featured_before("2026-W07")] == ["2026-W04", "2026-W06"]
+    assert store.undelivered_before("2026-W07") == ["2026-W05"]
+    assert store.undelivered_before("2026-W05") == []
+    store.mark_sent("2026-W05", "ada@example.org", "<m@y>")  # the retry went out
+    assert [f.week for f in store.featured_before("2026-W07")] == ["2026-W04", "2026-W05", "2026-W06"]
+    assert store.undelivered_before("2026-W07") == []
