@@ -23,7 +23,7 @@ from email.utils import format_datetime, parseaddr
 from pathlib import Path
 from typing import Protocol
 
-from digest.config import Config
+from digest.config import Config, EmailConfig
 from digest.errors import ConfigError, DeliveryError
 from digest.models import Issue
 from digest.render import render_email, unsubscribe_url
@@ -163,9 +163,9 @@ class _Smtp:
         except smtplib.SMTPAuthenticationError as err:
             self.close()
             raise _Fatal(f"{self.where}: login refused: {_reply(err)}") from None
-        except smtplib.SMTPNotSupportedError:
+        except smtplib.SMTPNotSupportedError:  # from starttls() or from login()
             self.close()
-            raise _Fatal(f"{self.where}: server does not offer STARTTLS (email.security)") from None
+            raise _Fatal(f"{self.where}: {_not_offered(phase, e)}") from None
         except ssl.SSLError as err:
             self.close()
             raise _Fatal(f"{self.where}: TLS failed: {err.reason or err}") from None
@@ -206,6 +206,14 @@ class _Smtp:
             conn.quit()
         except (OSError, smtplib.SMTPException):
             conn.close()
+
+
+def _not_offered(phase: str, e: EmailConfig) -> str:
+    """What the server lacks when smtplib says "not supported" during `phase` of opening."""
+    if phase != "login failed":
+        return "server does not offer STARTTLS (email.security)"
+    hint = "; many servers offer it only after STARTTLS (email.security)" if e.security == "none" else ""
+    return f"server offers no AUTH; the login comes from ${e.username_env} (email.username_env){hint}"
 
 
 def _reply(err: smtplib.SMTPResponseException) -> str:

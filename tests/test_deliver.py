@@ -271,6 +271,20 @@ def test_starttls_required_but_not_offered_is_a_clear_error(smtp, ledger):
     assert ledger.send_status(WEEK, "ada@example.org") == "failed"
 
 
+def test_credentials_for_a_server_without_auth_say_so_not_starttls(smtp, ledger, monkeypatch):
+    """A plain aiosmtpd offers no AUTH without TLS; the error must name the login, not STARTTLS."""
+    handler, controller = smtp
+    cfg = cfg_for(controller, security="none", to=("ada@example.org",))
+    monkeypatch.setenv("DIGEST_SMTP_USER", "u")
+    monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "p")
+    with pytest.raises(DeliveryError) as e:
+        send_issue(sample_issue(), cfg, ledger)
+    line = str(e.value)
+    assert "server offers no AUTH; the login comes from $DIGEST_SMTP_USER (email.username_env)" in line
+    assert "does not offer STARTTLS" not in line and "\n" not in line
+    assert ledger.send_status(WEEK, "ada@example.org") == "failed" and handler.attempts == 0
+
+
 def test_config_problems_are_config_errors(ledger):
     with pytest.raises(ConfigError, match=r"email\.to: no recipients"):
         send_issue(sample_issue(), Config(), ledger)
