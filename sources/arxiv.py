@@ -11,7 +11,7 @@ import logging
 import re
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,7 +24,6 @@ from sources.base import (
     PoliteSession,
     ResponseTooLarge,
     backoff_delay,
-    failed,
     in_window,
     one_line,
     unresolvable,
@@ -42,7 +41,16 @@ _VERSION = re.compile(r"v\d+$")
 
 
 class MalformedPage(Exception):
-    """The API answered 200 with a body that is not a well-formed Atom document."""
+    """The API answered 200 with a body that is not a well-formed Atom document.
+
+    `url` is the page's full query URL and `reason` the XML error alone, so a report can name the page
+    once, briefly, and still end with the reason.
+    """
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"malformed Atom ({reason})")
+        self.url = url
+        self.reason = reason
 
 
 def version_free_id(entry_id: str) -> str:
@@ -125,7 +133,7 @@ def _check_well_formed(content: bytes, url: str) -> None:
     try:
         ET.fromstring(content)
     except ET.ParseError as e:
-        raise MalformedPage(f"{url}: malformed Atom ({e})") from None
+        raise MalformedPage(url, one_line(str(e), 120)) from None
 
 
 # A paper held in moderation is announced days after it was submitted, dated by its submission: each
@@ -149,6 +157,23 @@ class ArxivSource:
         start = parse_qs(urlsplit(url).query).get("start", ["0"])[0]
         return f"{self.cfg.api_url} (page from result {start})"
 
+    def _describe(self, e: Exception) -> str:
+        """One line for a failed fetch: the endpoint (and the page, when known) once, then what happened."""
+        if isinstance(e, arxiv.HTTPError):
+            return f"{self._page(e.url)}: HTTP {e.status} (gave up after {e.retry + 1} attempts)"
+        if isinstance(e, arxiv.UnexpectedEmptyPageError):
+            return f"{self._page(e.url)}: empty page mid-results after {e.retry + 1} attempts"
+        tries = self.cfg.retries + 1
+        if isinstance(e, MalformedPage):
+            return f"{self._page(e.url)}: malformed page ({e.reason}) after {tries} attempts"
+        if isinstance(e, requests.Timeout):
+            return f"{self.cfg.api_url}: timed out after {self.http.timeout_s:g} s ({tries} attempts)"
+        if isinstance(e, ResponseTooLarge):
+            return f"{self.cfg.api_url}: {e}"
+        if isinstance(e, requests.RequestException):
+            return f"{self.cfg.api_url}: {type(e).__name__}: {_cause(str(e))}"
+        return f"{self.cfg.api_url}: unexpected {type(e).__name__}: {one_line(str(e), 200)}"
+
     def collect(self, start: datetime, end: datetime, state: Mapping[str, str]) -> SourceResult:
         query = build_query(self.cfg.categories, start, end)
         cats = ",".join(self.cfg.categories)
@@ -161,48 +186,41 @@ class ArxivSource:
             sort_by=arxiv.SortCriterion.SubmittedDate,
             sort_order=arxiv.SortOrder.Descending,
         )
-        got: list[arxiv.Result] = []
+        got: list[arxiv.Result] = []  # filled as pages arrive: a failure on a later page keeps them
         error = ""
         try:
-            got = _take_until_known(client, search, look_from)
-        except arxiv.HTTPError as e:
-            error = f"{self._page(e.url)}: HTTP {e.status} (gave up after {e.retry + 1} attempts)"
-        except arxiv.UnexpectedEmptyPageError as e:
-            error = f"{self._page(e.url)}: empty page mid-results after {e.retry + 1} attempts"
-        except requests.Timeout:
-            tries = self.cfg.retries + 1
-            error = f"{self.cfg.api_url}: timed out after {self.http.timeout_s:g} s ({tries} attempts)"
-        except ResponseTooLarge as e:
-            error = f"{self.cfg.api_url}: {e}"
-        except (requests.RequestException, MalformedPage) as e:
-            error = f"{self.cfg.api_url}: {type(e).__name__}: {_cause(str(e))}"
-        except Exception as e:  # a library bug must not sink the issue; it is reported like any failure
-            error = f"{self.cfg.api_url}: unexpected {type(e).__name__}: {one_line(str(e), 200)}"
+            for r in _until_known(client, search, look_from):
+                got.append(r)
+        except Exception as e:  # a library bug must not sink the issue either: every failure is a line
+            error = self._describe(e)
+            if got:
+                error += f"; kept the {len(got)} results before the error"
         items = parse_results(got, start, end)
         if look_from is not None:  # older than that an earlier run returned it; newer may be a late arrival
             items = [it for it in items if (it.updated or it.published) > look_from]
-        newest = cutoff
-        for it in items:
-            seen = it.updated or it.published
-            newest = seen if newest is None or seen > newest else newest
-        covered_from = state["from"] if cutoff is not None else utc(start).isoformat()
-        new_state = (
-            {"categories": cats, "from": covered_from, "newest": newest.isoformat()}
-            if newest
-            else dict(state)
-        )
-        if error:
-            if not items:
-                return failed(NAME, error, requests_made=client.session.requests, state=state)
-            new_state = dict(state)  # a partial run must not move the early-stop mark past a gap
+        # A partial run must not move the early-stop mark past the pages it missed: with the old mark the
+        # next run pages down to them again (the items it did get are stored meanwhile).
+        new_state = dict(state) if error else _advanced(state, cats, start, cutoff, items)
         return SourceResult(
             NAME,
             items=tuple(items),
             fetched=len(got),
-            errors=(error,) if error else (),
+            errors=(one_line(error),) if error else (),
             requests=client.session.requests,
             state=new_state,
         )
+
+
+def _advanced(
+    state: Mapping[str, str], cats: str, start: datetime, cutoff: datetime | None, items: Iterable[Item]
+) -> dict[str, str]:
+    """The state after a complete run: the newest date seen so far, covered from the earlier `from` (if
+    the run stopped early at `cutoff`) or from `start`; the old state when nothing was seen at all."""
+    seen = [it.updated or it.published for it in items] + ([cutoff] if cutoff is not None else [])
+    if not seen:
+        return dict(state)
+    covered_from = state["from"] if cutoff is not None else utc(start).isoformat()
+    return {"categories": cats, "from": covered_from, "newest": max(seen).isoformat()}
 
 
 _ERRNO = re.compile(r"\[Errno -?\d+\] [^)'\"]+")
@@ -229,13 +247,13 @@ def _stored_newest(state: Mapping[str, str], cats: str, start: datetime) -> date
         return None
 
 
-def _take_until_known(client: _Client, search: arxiv.Search, cutoff: datetime | None) -> list[arxiv.Result]:
-    """Every result, except that paging stops after a whole page held nothing newer than `cutoff`."""
-    out: list[arxiv.Result] = []
+def _until_known(client: _Client, search: arxiv.Search, cutoff: datetime | None) -> Iterator[arxiv.Result]:
+    """Every result as it arrives, except that paging stops after a whole page held nothing newer than
+    `cutoff`. A generator, so a page that fails after others arrived costs the caller only that page."""
     in_page = 0
     page_has_new = False
     for r in client.results(search):
-        out.append(r)
+        yield r
         in_page += 1
         seen = max(utc(r.published), utc(r.updated)) if r.updated else utc(r.published)
         page_has_new = page_has_new or cutoff is None or seen > cutoff
@@ -243,4 +261,3 @@ def _take_until_known(client: _Client, search: arxiv.Search, cutoff: datetime | 
             if not page_has_new:
                 break
             in_page, page_has_new = 0, False
-    return out

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 import praw
@@ -28,6 +29,7 @@ from sources.links import entry_text, extract_links, html_to_text
 from sources.rss import syntax_error
 
 NAME = "reddit"
+TOKEN_PATH = "/api/v1/access_token"  # prawcore asks www_url for the token, then oauth_url for listings
 FALLBACK = "public RSS (no Reddit credentials)"
 WWW = "https://www.reddit.com"
 _SPANS: tuple[tuple[str, float | None], ...] = (
@@ -219,20 +221,27 @@ class RedditSource:
                     fetched += self._top(reddit, sub, tf, start, end, posts)
                     break
                 except (prawcore.OAuthException, prawcore.InvalidToken) as e:
-                    return self._auth_failed(start, end, tf, where, e, session.requests)
+                    error = auth_error(_failed_at(e, where), e, attempt + 1)
+                    return self._auth_failed(start, end, tf, error, session.requests)
                 except prawcore.ResponseException as e:
                     status = e.response.status_code
-                    if status == 401:
-                        return self._auth_failed(start, end, tf, where, e, session.requests)
-                    if (status != 429 and status < 500) or attempt >= self.http.retries:
-                        errors.append(f"{where}: HTTP {status} ({_why(e)})")
-                        break
-                    self._sleep(backoff_delay(self.http, attempt, e.response.headers.get("retry-after")))
+                    if status != 401 and (status == 429 or status >= 500) and attempt < self.http.retries:
+                        self._sleep(backoff_delay(self.http, attempt, e.response.headers.get("retry-after")))
+                        continue
+                    if status == 401 or _is_token_request(e):  # no token, no subreddit: say it once
+                        error = auth_error(_failed_at(e, where), e, attempt + 1)
+                        return self._auth_failed(start, end, tf, error, session.requests)
+                    errors.append(f"{where}: HTTP {status} ({_why(e)})")
+                    break
                 except prawcore.PrawcoreException as e:
-                    if attempt >= self.http.retries:
-                        errors.append(f"{where}: {_why(e)}")
-                        break
-                    self._sleep(backoff_delay(self.http, attempt, None))
+                    if attempt < self.http.retries:
+                        self._sleep(backoff_delay(self.http, attempt, None))
+                        continue
+                    if _is_token_request(e):
+                        error = auth_error(_failed_at(e, where), e, attempt + 1)
+                        return self._auth_failed(start, end, tf, error, session.requests)
+                    errors.append(f"{where}: {_why(e)}")
+                    break
                 except Exception as e:  # praw/prawcore bug or odd payload: report, keep the other subreddits
                     errors.append(f"{where}: unexpected {type(e).__name__}: {one_line(str(e), 150)}")
                     break
@@ -276,10 +285,7 @@ class RedditSource:
                 break
         return seen
 
-    def _auth_failed(
-        self, start: datetime, end: datetime, tf: str, where: str, e: Exception, n: int
-    ) -> SourceResult:
-        error = f"{where}: Reddit OAuth failed ({_why(e)}); check the credentials"
+    def _auth_failed(self, start: datetime, end: datetime, tf: str, error: str, n: int) -> SourceResult:
         return self._collect_rss(start, end, tf, "public RSS (Reddit OAuth failed)", (error,), n)
 
     def _collect_rss(
@@ -317,6 +323,40 @@ class RedditSource:
             fallback=fallback,
             requests=n,
         )
+
+
+def _request_url(e: Exception) -> str:
+    """The URL of the request behind a prawcore exception: its response's, or the one it could not send."""
+    response = getattr(e, "response", None)
+    if response is not None and getattr(response, "url", None):
+        return str(response.url)
+    args: tuple[Any, ...] = tuple(getattr(e, "request_args", None) or ())
+    return str(args[1]) if len(args) > 1 else ""
+
+
+def _is_token_request(e: Exception) -> bool:
+    """Whether the request that failed was the one for the access token, not a listing."""
+    return urlsplit(_request_url(e)).path.endswith(TOKEN_PATH)
+
+
+def _failed_at(e: Exception, where: str) -> str:
+    """The token endpoint when the token request failed, else `where`: the listing asked for."""
+    return _request_url(e) if _is_token_request(e) else where
+
+
+def auth_error(url: str, e: Exception, attempts: int) -> str:
+    """One line for OAuth that failed: the URL that refused (the token endpoint, as a rule) and why.
+
+    Rejected credentials (401, an OAuth error) are the operator's to fix; anything else (a 503, a timeout)
+    is the server's, reported with the number of attempts made.
+    """
+    rejected = isinstance(e, (prawcore.OAuthException, prawcore.InvalidToken)) or (
+        isinstance(e, prawcore.ResponseException) and e.response.status_code == 401
+    )
+    if rejected:
+        return f"{url}: Reddit OAuth failed ({_why(e)}); check the credentials"
+    what = f"HTTP {e.response.status_code}" if isinstance(e, prawcore.ResponseException) else _why(e)
+    return f"{url}: Reddit OAuth failed: {what} (gave up after {attempts} attempt{'s' * (attempts > 1)})"
 
 
 def _why(e: Exception) -> str:

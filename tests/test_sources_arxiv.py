@@ -152,6 +152,49 @@ def test_a_paper_announced_after_a_moderation_hold_is_not_lost(stub: StubServer)
     assert "arxiv:2602.90001" not in {i.key for i in src.collect(START, END, first.state).items}
 
 
+def failing_at(page_start: str, route: Callable[[Seen], Reply], reply: Reply) -> Callable[[Seen], Reply]:
+    """`route`, except that the page beginning at result `page_start` is answered with `reply`."""
+    return lambda seen: reply if seen.query.get("start") == page_start else route(seen)
+
+
+@pytest.mark.parametrize("earlier", ["none", "older mark"])
+def test_a_failure_partway_through_paging_keeps_the_pages_before_it(stub: StubServer, earlier: str) -> None:
+    """Pages 0 and 100 arrive, page 200 answers 503 for good: the 200 papers are kept and the error says
+    so; the mark stays where it was, so the next run pages down to the papers this one missed."""
+    state: dict[str, str] = {}
+    if earlier == "older mark":  # an earlier run saw everything up to paper 00200 (older papers come later)
+        mark = END - timedelta(minutes=20 * 201)
+        state = {"categories": "cs.AI,cs.LG,cs.CL", "from": START.isoformat(), "newest": mark.isoformat()}
+    stub.routes[PATH] = failing_at("200", synthetic(350), Reply(503, b"busy"))
+    src = ArxivSource(ArxivConfig(api_url=stub.url + PATH, delay_s=0.0, page_size=100, retries=1), HTTP)
+    partial = src.collect(START, END, state)
+    assert {i.key for i in partial.items} == {f"arxiv:2602.{n:05d}" for n in range(200)}
+    assert partial.fetched == 200 and partial.requests == 4  # two pages, then two attempts at the third
+    (error,) = partial.errors
+    assert error.startswith(f"{stub.url}{PATH} (page from result 200): HTTP 503 (gave up after 2 attempts)")
+    assert error.endswith("; kept the 200 results before the error") and "\n" not in error
+    assert partial.state == state  # not moved past the missing pages
+    stub.routes[PATH] = synthetic(350)
+    again = src.collect(START, END, partial.state)
+    missing = {f"arxiv:2602.{n:05d}" for n in range(200, 300)}
+    assert again.ok and missing <= {i.key for i in again.items}
+
+
+def test_a_malformed_page_names_the_page_once_then_the_reason(stub: StubServer) -> None:
+    """The XML error came after the whole 300-character query URL, and one_line cut it off."""
+    pages = synthetic(150)
+    cut = pages(Seen("GET", PATH, {"start": "100", "max_results": "100"}, {}, 0.0)).body[:-200]
+    stub.routes[PATH] = failing_at("100", pages, Reply(200, cut, ATOM))  # a page cut short mid-entry
+    src = ArxivSource(ArxivConfig(api_url=stub.url + PATH, delay_s=0.0, page_size=100, retries=1), HTTP)
+    res = src.collect(START, END, {})
+    assert len(res.items) == 100
+    (error,) = res.errors
+    where = f"{stub.url}{PATH} (page from result 100)"
+    assert error.startswith(f"{where}: malformed page (no element found: line ")
+    assert error.count(stub.url) == 1 and "search_query" not in error
+    assert error.index(") after 2 attempts") < 160  # the reason whole within what the issue's footer shows
+
+
 def test_backs_off_through_429_503_garbage_truncation_and_slowness(stub: StubServer) -> None:
     good = fixture_bytes("arxiv_week.xml")
     stub.routes[PATH] = [

@@ -12,6 +12,7 @@ import pytest
 from sources_helpers import Reply, StubServer, fixture_bytes, stub_server
 
 from digest.config import HttpConfig, RedditConfig
+from digest.models import SourceResult
 from sources.reddit import FALLBACK, RedditSource, parse_submission, time_filter_for
 
 START = datetime(2026, 2, 2, tzinfo=timezone.utc)
@@ -115,7 +116,40 @@ def test_rejected_credentials_fall_back_to_rss_and_say_so(stub: StubServer, cred
     stub.routes["/api/v1/access_token"] = [Reply(401, b'{"error": 401}', JSON)]
     res = reddit(stub).collect(START, END, {})
     assert res.fallback == "public RSS (Reddit OAuth failed)"
-    assert len(res.items) == 3 and "OAuth failed" in res.errors[0]
+    assert len(res.items) == 3
+    (error,) = res.errors  # the endpoint that refused, not the first subreddit's listing
+    assert error.startswith(f"{stub.url}/api/v1/access_token: Reddit OAuth failed (")
+    assert error.endswith("; check the credentials")
+
+
+def oauth_failure(server: StubServer, http: HttpConfig) -> tuple[SourceResult, str, list[str]]:
+    """Collect with credentials; the one error, and the paths asked for in order."""
+    cfg = RedditConfig(subreddits=SUBS, oauth_url=server.url, www_url=server.url, delay_s=0.0)
+    res = RedditSource(cfg, http, now=lambda: NOW).collect(START, END, {})
+    assert res.fallback == "public RSS (Reddit OAuth failed)" and len(res.items) == 3
+    (error,) = res.errors
+    assert "\n" not in error
+    return res, error, [h.path for h in server.log]
+
+
+def test_a_token_endpoint_answering_503_is_named_once_then_rss(stub: StubServer, creds: None) -> None:
+    """The token cannot be had: one error naming the token URL (it named each subreddit's listing, once
+    per subreddit), after the usual retries, then the public RSS as when the credentials are refused."""
+    stub.routes["/api/v1/access_token"] = [Reply(503, b'{"error": 503}', JSON)]
+    res, error, paths = oauth_failure(stub, HTTP)
+    token = f"{stub.url}/api/v1/access_token"
+    assert error == f"{token}: Reddit OAuth failed: HTTP 503 (gave up after 4 attempts)"
+    tries = HTTP.retries + 1
+    assert paths == ["/api/v1/access_token"] * tries + [f"/r/{s}/top/.rss" for s in SUBS]
+    assert res.requests == tries + len(SUBS)
+
+
+def test_a_token_endpoint_that_times_out_is_named_once_then_rss(stub: StubServer, creds: None) -> None:
+    stub.routes["/api/v1/access_token"] = [Reply(200, json.dumps(TOKEN).encode(), JSON, delay=1.0)]
+    http = HttpConfig(backoff_s=0.0, min_interval_s=0.0, timeout_s=0.2, retries=0)  # prawcore retries too
+    _, error, paths = oauth_failure(stub, http)
+    assert error.startswith(f"{stub.url}/api/v1/access_token: Reddit OAuth failed: ReadTimeout: ")
+    assert set(paths) == {"/api/v1/access_token", *(f"/r/{s}/top/.rss" for s in SUBS)}  # no listing
 
 
 def test_rss_failure_is_an_error_line_not_an_exception(stub: StubServer, no_praw_ini: None) -> None:
