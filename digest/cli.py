@@ -145,7 +145,9 @@ def _report_sources(results: Sequence[Any]) -> int:
     for r in failed:
         for e in r.errors:
             warn(f"source {r.name} failed: {e}")
-    return 3 if results and len(failed) == len(results) else 0
+    # exit 3 says nothing came in: a source that failed partway (arXiv's third page) still delivered
+    nothing = [r for r in failed if not r.fetched]
+    return 3 if results and len(nothing) == len(results) else 0
 
 
 def _collect(cfg: Config, store: Any, week: str | None, log: Any) -> int:

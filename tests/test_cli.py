@@ -291,3 +291,18 @@ def test_output_dash_is_standard_output_and_a_missing_folder_is_made(
 def test_an_empty_week_is_an_error_not_every_week(cfg: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", cfg, "export", "--week", ""]) == 2
     assert "--week: '' is not an ISO week" in capsys.readouterr().err
+
+
+def test_exit_3_means_nothing_came_in_not_that_a_source_failed_partway(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from digest.cli import _report_sources
+    from digest.models import SourceResult
+
+    partway = SourceResult("arxiv", fetched=200, errors=("page from result 200: HTTP 503; kept the 200",))
+    down = SourceResult("rss:Down", errors=("HTTP 500",))
+    assert _report_sources([partway]) == 0  # 200 papers stored: the issue has them
+    assert _report_sources([partway, down]) == 0
+    assert _report_sources([down]) == 3
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "digest: warning: source arxiv failed: page from result 200: HTTP 503; kept the 200"
