@@ -173,7 +173,13 @@ class _Smtp:
             self.close()
             kind = _Temporary if 400 <= err.smtp_code < 500 else _Fatal
             raise kind(f"{self.where}: {phase}: {_reply(err)}") from None
-        except (OSError, smtplib.SMTPException) as err:
+        except smtplib.SMTPException as err:
+            offered = " ".join(self.conn.esmtp_features.get("auth", "").split()) if self.conn else ""
+            self.close()
+            if phase == "login failed":  # "No suitable authentication method found": no retry mends that
+                raise _Fatal(f"{self.where}: {phase}: {err} (server offers: {offered or 'none'})") from None
+            raise _Temporary(f"{self.where}: {phase}: {err}") from None
+        except OSError as err:
             self.close()
             raise _Temporary(f"{self.where}: {phase}: {err}") from None
         return conn

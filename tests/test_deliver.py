@@ -285,6 +285,33 @@ def test_credentials_for_a_server_without_auth_say_so_not_starttls(smtp, ledger,
     assert ledger.send_status(WEEK, "ada@example.org") == "failed" and handler.attempts == 0
 
 
+def test_a_server_offering_only_an_unknown_auth_mechanism_fails_at_once(ledger, monkeypatch):
+    """smtplib speaks PLAIN, LOGIN and CRAM-MD5; a server offering none of them will not change on retry."""
+
+    class OnlyToken:
+        async def handle_DATA(self, server, session, envelope):
+            return "250 OK"
+
+        async def auth_XTOKEN(self, server, args):
+            return None
+
+    port = free_port()
+    ctl = Controller(OnlyToken(), hostname="127.0.0.1", port=port, auth_require_tls=False,
+                     auth_exclude_mechanism=["LOGIN", "PLAIN"])  # fmt: skip
+    ctl.start()
+    try:
+        cfg = Config(email=EmailConfig(host="127.0.0.1", port=port, to=("ada@example.org",), retries=3,
+                                       backoff_s=30.0))  # fmt: skip
+        monkeypatch.setenv("DIGEST_SMTP_USER", "u")
+        monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "p")
+        with pytest.raises(DeliveryError) as e:
+            send_issue(sample_issue(), cfg, ledger)  # a retry would sleep 30 s first
+    finally:
+        ctl.stop()
+    assert "login failed: No suitable authentication method found. (server offers: XTOKEN)" in str(e.value)
+    assert ledger.send_status(WEEK, "ada@example.org") == "failed"
+
+
 def test_config_problems_are_config_errors(ledger):
     with pytest.raises(ConfigError, match=r"email\.to: no recipients"):
         send_issue(sample_issue(), Config(), ledger)
