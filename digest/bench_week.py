@@ -112,7 +112,7 @@ def base_texts(shared: Path = SHARED) -> tuple[list[Item], list[Item], list[Item
     return papers, posts, feeds
 
 
-def _synthetic(n: int, source: str, rng: random.Random) -> list[Item]:
+def synthetic_items(n: int, source: str, rng: random.Random) -> list[Item]:
     words = [
         "model",
         "agent",
@@ -207,9 +207,9 @@ def build_week(n: int, start: datetime, seed: int = 0, shared: Path = SHARED) ->
     if not papers or not posts or not feeds:
         note = "NOTE: ../shared not found: synthetic text (timings are not representative)"
         papers, posts, feeds = (
-            _synthetic(500, "arxiv", rng),
-            _synthetic(100, "reddit", rng),
-            _synthetic(100, "rss", rng),
+            synthetic_items(500, "arxiv", rng),
+            synthetic_items(100, "reddit", rng),
+            synthetic_items(100, "rss", rng),
         )
     n_posts = n_feeds = n // 10
     items = (

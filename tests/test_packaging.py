@@ -8,6 +8,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -51,3 +53,15 @@ def test_wheel_carries_packages_and_templates_and_runs_from_them(tmp_path: Path)
         [sys.executable, "-m", "digest", "--help"], cwd=tmp_path, env=env, capture_output=True, text=True
     )
     assert help_out.returncode == 0 and "collect" in help_out.stdout
+
+
+def test_the_clustering_benchmark_runs_without_a_replay_world_beside_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An installed package has no ../shared: the benchmark's base texts become synthetic, and it says so."""
+    from digest.bench_cluster import load_world
+
+    items = load_world(tmp_path / "no-world")
+    assert len(items) > 1000 and {i.source for i in items} == {"arxiv", "reddit", "hn"}
+    assert len({i.key for i in items}) == len(items)
+    assert "no replay world at" in capsys.readouterr().err
