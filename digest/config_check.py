@@ -59,6 +59,9 @@ def check_values(cfg: Config, source: str) -> None:
             raise ConfigError(f"{source}: email.{key.rstrip('_')}: not an email address: {value!r}")
     if cfg.email.unsubscribe and not cfg.email.unsubscribe.startswith(("mailto:", "https://", "http://")):
         raise ConfigError(f"{source}: email.unsubscribe: expected a mailto: or https: URL")
+    if cfg.render.templates and not cfg.resolve(cfg.render.templates).is_dir():
+        where = cfg.resolve(cfg.render.templates)
+        raise ConfigError(f"{source}: render.templates: folder not found: {where}")
     arxiv = cfg.sources.arxiv
     if arxiv.enabled and not arxiv.categories:
         raise ConfigError(f"{source}: sources.arxiv.categories: empty; set enabled = false to skip arXiv")

@@ -10,7 +10,7 @@ from typing import Any
 
 from digest.archive import archive_dir
 from digest.config import Config
-from digest.errors import DigestError, InputError
+from digest.errors import InputError
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -38,7 +38,7 @@ def make_server(cfg: Config, host: str = "127.0.0.1", port: int = 8000) -> http.
     try:
         return http.server.ThreadingHTTPServer((host, port), handler)
     except OSError as e:
-        raise DigestError(f"serve: cannot listen on {host}:{port}: {e.strerror or e}") from None
+        raise InputError(f"serve: cannot listen on {host}:{port} (--port): {e.strerror or e}") from None
 
 
 def serve(cfg: Config, host: str = "127.0.0.1", port: int = 8000) -> None:

@@ -152,6 +152,14 @@ def test_serve_previews_the_archive_over_http(served: str):
 def test_serve_without_an_archive_says_what_to_do(tmp_path: Path):
     with pytest.raises(InputError, match="run `digest build` first"):
         make_server(cfg_for(tmp_path / "none"), "127.0.0.1", 0)
+    cfg = cfg_for(tmp_path)
+    write_issue(sample_issue(), cfg)
+    busy = make_server(cfg, "127.0.0.1", 0)
+    try:  # a port in use is the user's --port to change: exit 2 with one line, not "unexpected"
+        with pytest.raises(InputError, match=r"cannot listen on 127\.0\.0\.1:\d+ \(--port\)"):
+            make_server(cfg, "127.0.0.1", busy.server_address[1])
+    finally:
+        busy.server_close()
 
 
 def test_update_links_to_the_earlier_issue_once_it_is_archived(tmp_path: Path):

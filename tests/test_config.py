@@ -83,6 +83,7 @@ interests = ["agents", {text = "inference", weight = 2}]
         ("[render]\nsummary_chars = -1", "render.summary_chars: -1 is out of range"),
         ("[embed]\nbatch_size = 0", "embed.batch_size: 0 is out of range"),
         ("[cluster]\nmin_cluster_size = 0", "cluster.min_cluster_size: 0 is out of range"),
+        ('[render]\ntemplates = "no-such-folder"', "render.templates: folder not found: "),
     ],
 )
 def test_bad_values_name_the_key_path(toml: str, expected: str) -> None:
