@@ -342,8 +342,14 @@ def cmd_feeds(cfg: Config, args: argparse.Namespace, log: Any) -> int:
             feeds, skipped = read_opml(args.opml)
             for line in skipped:
                 warn(line)
-            added = store.add_feeds(feeds)
-            print(f"{args.opml}: {len(feeds)} feeds read, {added} added, {len(skipped)} skipped")
+            configured = {f.url.rstrip("/") for f in cfg.sources.rss.feeds}
+            fresh = [f for f in feeds if f.url.rstrip("/") not in configured]
+            added = store.add_feeds(fresh)
+            known = len(feeds) - added
+            print(
+                f"{args.opml}: {len(feeds)} feeds read, {added} added, {known} already known, "
+                f"{len(skipped)} skipped"
+            )
             return 0
         for f in effective_config(cfg, store).sources.rss.feeds:
             print(f"{f.label}\t{f.kind}\tweight {f.weight:g}\t{f.url}")

@@ -76,7 +76,7 @@ def test_an_unusable_xml_url_is_skipped_with_a_warning_naming_the_file_and_url(
     cfg.write_text('[store]\npath = "d.db"\n')
     assert main(["--config", str(cfg), "feeds", "import", str(opml)]) == 0
     out, err = capsys.readouterr()
-    assert out.strip() == f"{opml}: 1 feeds read, 1 added, 4 skipped"
+    assert out.strip() == f"{opml}: 1 feeds read, 1 added, 0 already known, 4 skipped"
     assert err.splitlines() == [f"digest: warning: {w}" for w in warnings]
 
 
