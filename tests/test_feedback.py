@@ -128,14 +128,11 @@ def test_muting_a_blog_post_whose_feed_name_has_a_space_mutes_it_by_link_reply_o
             feedback_links(key, "digest@example.com", "2026-W06")["mute"], "Mon, 09 Feb 2026 09:00:00 +0000"
         )
     )
-    plain_reply = EmailMessage()
-    plain_reply["Subject"] = "Re: the week in AI"
-    plain_reply.set_content(f"mute {key}\n\n> quoted issue")
-    box.add(plain_reply)
-    phrase = EmailMessage()
-    phrase["Subject"] = "Re: the week in AI"
-    phrase.set_content("mute Vibe   Coding")
-    box.add(phrase)
+    for body in (f"mute {key}\n\n> quoted issue", "mute Vibe   Coding"):  # plain replies to the issue
+        reply = EmailMessage()
+        reply["Subject"] = "Re: the week in AI"
+        reply.set_content(body)
+        box.add(reply)
     box.close()
     assert [f.target for f in read_mbox(str(path))] == [key, key, "vibe coding"]
     assert judged_target("mute", f" {key} ") == key
