@@ -269,7 +269,7 @@ def cmd_cluster(cfg: Config, args: argparse.Namespace, log: Any) -> int:
 
 
 def cmd_rank(cfg: Config, args: argparse.Namespace, log: Any) -> int:
-    from digest.rank import run_rank_file
+    from digest.rank_file import run_rank_file
 
     if args.top is not None and args.top < 1:
         raise InputError("--top: must be at least 1")

@@ -10,7 +10,7 @@ from conftest import DATA
 
 from digest.config import Config, Interest, ProfileConfig
 from digest.errors import ConfigError, InputError
-from digest.rank import run_rank_file
+from digest.rank_file import run_rank_file
 
 ITEMS = DATA / "rank" / "items.jsonl"
 LIKES = DATA / "rank" / "likes.jsonl"
