@@ -194,8 +194,11 @@ def coverage(story: Story) -> tuple[float, str]:
 
 
 def freshness(story: Story, week_start: datetime, week_end: datetime) -> tuple[float, str]:
-    """Where the newest item falls in the week: 0 at the start, 1 at the end (clipped outside)."""
+    """Where the newest item falls in the week: 0 at the start, 1 at the end (clipped outside). An item
+    line without `published` reads as the epoch: its age is unknown, which earns nothing and says nothing."""
     newest = max(i.published for i in story.items)
+    if newest.year <= 1970:
+        return 0.0, ""
     span = (week_end - week_start).total_seconds() or 1.0
     value = min(1.0, max(0.0, (newest - week_start).total_seconds() / span))
     return value, ("new in the last days of the week" if value >= 0.8 else "")

@@ -125,3 +125,16 @@ def test_a_bad_key_in_the_likes_file_is_a_one_line_error_naming_it(
     err = capsys.readouterr().err.strip()
     assert err == f"digest: {likes}:{n}: key 'authors': expected a list of strings, got 5"
     assert not out.exists()
+
+
+def test_an_item_line_without_a_date_is_not_called_new(tmp_path: Path) -> None:
+    """A missing `published` reads as 1970: its age is unknown, so it is neither fresh nor said to be."""
+    lines = [
+        {"id": "x1", "source": "hn", "url": "https://a.example/1", "title": "LLM agents ship", "text": ""},
+        {"id": "x2", "source": "hn", "url": "https://a.example/2", "title": "LLM agents plan", "text": ""},
+    ]
+    src = tmp_path / "undated.jsonl"
+    src.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
+    out = tmp_path / "o.jsonl"
+    run_rank_file(str(src), str(out), None, None, Config())
+    assert all("new in the last days of the week" not in x["reasons"] for x in _read(out))
