@@ -77,7 +77,8 @@ class Item:
             "published": self.published.isoformat(),
             "authors": list(self.authors),
             "categories": list(self.categories),
-            "metrics": dict(self.metrics),
+            # a count read as 812.0 is written back as the 812 it was
+            "metrics": {k: int(v) if float(v).is_integer() else v for k, v in self.metrics.items()},
             "links": list(self.links),
         }
         if self.feed:

@@ -36,6 +36,9 @@ def test_every_item_best_first_with_score_and_reasons(tmp_path: Path) -> None:
     assert any(r.startswith("similar to liked 'ToolAgent") for r in top["arxiv:2506.00001"]["reasons"])
     assert "by Ada Lovelace: 1 liked paper" in top["arxiv:2506.00001"]["reasons"]
     assert top["rss:cooking:1"]["title"] == "How to bake sourdough bread at home"
+    given = {x["id"]: x for x in _read(ITEMS)}
+    assert top["hn:999"]["metrics"] == given["hn:999"]["metrics"]  # counts echoed as given, not as floats
+    assert all(isinstance(v, int) for v in top["hn:999"]["metrics"].values())
 
 
 def test_top_and_muted_keyword(tmp_path: Path) -> None:
