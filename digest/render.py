@@ -77,7 +77,6 @@ def templates_dir() -> Path:
 # ---------------------------------------------------------------- environment
 
 
-@functools.lru_cache(maxsize=8)
 def _finalize(value: Any) -> Any:
     """Every value a template prints, without control characters (feed text may carry them)."""
     if isinstance(value, Markup):
@@ -85,6 +84,7 @@ def _finalize(value: Any) -> Any:
     return strip_controls(value) if isinstance(value, str) else value
 
 
+@functools.lru_cache(maxsize=8)
 def _environment(user_dir: str) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if user_dir:
