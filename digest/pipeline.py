@@ -127,8 +127,8 @@ def _liked_items(cfg: Config, store: SQLiteStore, log: Log = _quiet) -> list[Ite
 def check_profile(cfg: Config, store: SQLiteStore) -> None:
     """An empty or negatives-only profile fails before an hour of collecting, not after it."""
     p = cfg.profile
-    likes = bool(p.liked or p.liked_file) or any(fb.kind == "like" for fb in store.feedback())
-    check_wants(p, likes, any(fb.kind != "like" for fb in store.feedback()))
+    kinds = {fb.kind for fb in store.feedback()}
+    check_wants(p, bool(p.liked or p.liked_file) or "like" in kinds, bool(kinds - {"like"}))
 
 
 def rank_week(

@@ -121,10 +121,11 @@ def _similarities(vecs: np.ndarray, profile: Profile) -> dict[str, np.ndarray]:
         cost, out["negative_best"], out["negative_cos"] = per[rows, best], best, cos[rows, best]
     if len(profile.disliked_vecs) and n and profile.classifier is None:
         dis = (vecs @ profile.disliked_vecs.T).max(axis=1)
-        worse = np.clip(dis - NEGATIVE_FLOOR, 0.0, None) > cost
+        dis_cost = np.clip(dis - NEGATIVE_FLOOR, 0.0, None)
+        worse = dis_cost > cost
         out["negative_best"] = np.where(worse, -2, out["negative_best"])
         out["negative_cos"] = np.where(worse, dis, out["negative_cos"])
-        cost = np.maximum(cost, np.clip(dis - NEGATIVE_FLOOR, 0.0, None))
+        cost = np.maximum(cost, dis_cost)
     out["negative"] = cost
     return out
 
