@@ -6,7 +6,8 @@ import re
 import tomllib
 from pathlib import Path
 
-from digest.cli import COMMANDS, _parser
+from digest.cli import COMMANDS
+from digest.cli_args import parser
 from digest.config import parse_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +39,7 @@ def test_offline_example_config_is_valid() -> None:
 
 
 def test_every_command_is_documented() -> None:
-    subparsers = next(a for a in _parser()._actions if a.dest == "command")
+    subparsers = next(a for a in parser()._actions if a.dest == "command")
     names = set(subparsers.choices)  # type: ignore[union-attr]
     assert names == set(COMMANDS)
     table = _section("Commands")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.cli import _parser
+from digest.cli_args import parser
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
@@ -39,7 +39,7 @@ def test_crontab_lines_parse_and_call_valid_commands() -> None:
     for line in lines:
         fields = line.split(None, 5)
         assert croniter.is_valid(" ".join(fields[:5])), line
-        _parser().parse_args(_digest_args(fields[5]))  # exits on an invalid flag
+        parser().parse_args(_digest_args(fields[5]))  # exits on an invalid flag
 
 
 def test_systemd_units_verify(tmp_path: Path) -> None:
@@ -63,7 +63,7 @@ def test_systemd_units_verify(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     exec_line = re.search(r"^ExecStart=(.*)$", units["digest.service"], re.M)
     assert exec_line
-    _parser().parse_args(_digest_args(exec_line.group(1)))
+    parser().parse_args(_digest_args(exec_line.group(1)))
 
 
 def test_ci_schedule_is_valid_yaml_with_a_valid_cron() -> None:
@@ -78,4 +78,4 @@ def test_ci_schedule_is_valid_yaml_with_a_valid_cron() -> None:
     runs = [s["run"] for job in wf["jobs"].values() for s in job["steps"] if "run" in s]
     assert runs
     for run in runs:
-        _parser().parse_args(_digest_args(run))
+        parser().parse_args(_digest_args(run))
