@@ -8,8 +8,10 @@ fell-back source in the health footer.
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from html.parser import HTMLParser
 
 from digest.models import Issue, Item, RankedStory, SourceResult, Story
+from digest.render import IssueSummary
 
 WEEK = "2026-W06"
 START = datetime(2026, 2, 2, tzinfo=timezone.utc)
@@ -243,3 +245,32 @@ def sample_issue(week: str = WEEK, built_at: datetime = BUILT, stories: int = 10
         item_count=2437,
         story_count=len(chosen),
     )
+
+
+def summaries() -> list[IssueSummary]:
+    """Three archived issues for the index and the feed: one with hostile headlines, one draft."""
+    return [
+        IssueSummary("2026-W05", "Week five <b>&</b>", BUILT - timedelta(days=7), 9, "2026-W05/index.html",
+                     headlines=(("A <script>x</script>", "https://a.example/"), ("B", ""))),
+        IssueSummary("2026-W06", "Week six", BUILT, 10, "2026-W06/index.html"),
+        IssueSummary("2026-W07", "Week seven (draft)", BUILT + timedelta(days=3), 4, "2026-W07/index.html",
+                     final=False),
+    ]  # fmt: skip
+
+
+class Tags(HTMLParser):
+    """Every start tag with its attributes, as a browser's tokenizer would see them."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def names(self) -> set[str]:
+        return {t for t, _ in self.tags}
+
+    def hrefs(self) -> list[str]:
+        return [a["href"] or "" for t, a in self.tags if t == "a" and "href" in a]

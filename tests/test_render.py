@@ -6,14 +6,12 @@ import dataclasses
 import importlib.resources
 import mailbox
 import re
-from datetime import timedelta
 from email.message import EmailMessage
-from html.parser import HTMLParser
 from pathlib import Path
 
 import feedparser
 import pytest
-from render_fixtures import BUILT, XSS_MARKER, sample_issue, sample_stories
+from render_fixtures import BUILT, XSS_MARKER, Tags, sample_issue, sample_stories, summaries
 
 from digest.config import ArchiveConfig, Config, EmailConfig, RenderConfig
 from digest.deliver import build_message
@@ -22,11 +20,9 @@ from digest.feedback import parse_target, read_mbox
 from digest.models import Item, RankedStory, Story
 from digest.render import (
     GMAIL_CLIP_BYTES,
-    IssueSummary,
     plain,
     render_email,
     render_feed,
-    render_index,
     render_issue_page,
     safe_url,
     templates_dir,
@@ -35,24 +31,6 @@ from digest.render import (
 from digest.serialize import issue_from_dict, issue_to_dict
 
 CFG = Config(archive=ArchiveConfig(base_url="https://news.example.org/digest/"))
-
-
-class Tags(HTMLParser):
-    """Every start tag with its attributes, as a browser's tokenizer would see them."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self.tags: list[tuple[str, dict[str, str | None]]] = []
-        self.feed(html)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.tags.append((tag, dict(attrs)))
-
-    def names(self) -> set[str]:
-        return {t for t, _ in self.tags}
-
-    def hrefs(self) -> list[str]:
-        return [a["href"] or "" for t, a in self.tags if t == "a" and "href" in a]
 
 
 def long_issue():
@@ -315,44 +293,6 @@ def test_bundled_templates_are_found_in_checkout_and_as_package():
         assert pkg.joinpath(name).is_file(), name
 
 
-def summaries() -> list[IssueSummary]:
-    return [
-        IssueSummary("2026-W05", "Week five <b>&</b>", BUILT - timedelta(days=7), 9, "2026-W05/index.html",
-                     headlines=(("A <script>x</script>", "https://a.example/"), ("B", ""))),
-        IssueSummary("2026-W06", "Week six", BUILT, 10, "2026-W06/index.html"),
-        IssueSummary("2026-W07", "Week seven (draft)", BUILT + timedelta(days=3), 4, "2026-W07/index.html",
-                     final=False),
-    ]  # fmt: skip
-
-
-def test_feed_is_valid_atom_with_final_issues_newest_first():
-    xml = render_feed(summaries(), CFG)
-    parsed = feedparser.parse(xml)
-    assert parsed.bozo == 0, parsed.get("bozo_exception")
-    assert [e.title for e in parsed.entries] == ["Week six", "Week five <b>&</b>"]
-    assert parsed.entries[0].link == "https://news.example.org/digest/2026-W06/"
-    assert "A &lt;script&gt;x&lt;/script&gt;" in parsed.entries[1].content[0].value
-    assert parsed.entries[0].id != parsed.entries[1].id
-    assert render_feed(summaries(), CFG) == xml  # stable ids and dates: no churn for readers
-    relative = feedparser.parse(render_feed(summaries(), Config()))
-    assert relative.bozo == 0 and relative.entries[0].link.endswith("2026-W06/index.html")
-
-
-def test_two_installs_on_the_default_list_id_do_not_share_feed_or_message_ids():
-    """A feed reader subscribed to two people's archives must not merge their issues of one week."""
-    ada = Config(email=EmailConfig(from_="Ada <ada@lovelace.example>"))
-    bob = Config(email=EmailConfig(from_="bob@babbage.example"))
-    ids = [feedparser.parse(render_feed(summaries(), c)).entries[0].id for c in (ada, bob)]
-    assert ids[0] != ids[1]
-    msg = build_message(sample_issue(), "<p>x</p>", "x", ada, "grace@example.net")
-    assert msg["List-Id"].endswith("<digest.lovelace.example>")
-    assert msg["Message-ID"].endswith("@digest.lovelace.example>")
-    named = Config(email=EmailConfig(from_="bob@babbage.example", list_id="ai.babbage.example"))
-    assert build_message(sample_issue(), "<p>x</p>", "x", named, "g@x.org")["List-Id"].endswith(
-        "<ai.babbage.example>"
-    )
-
-
 def test_control_characters_in_feed_text_reach_no_output():
     """A raw \\x07 in a blog title would make feed.xml unreadable XML and the Subject header dirty."""
     from xml.etree import ElementTree
@@ -371,14 +311,6 @@ def test_control_characters_in_feed_text_reach_no_output():
     ElementTree.fromstring(feed.encode())  # well-formed XML
     assert feedparser.parse(feed).bozo == 0
     assert build_message(issue, html, text, Config(), "ada@example.org")["Subject"] == "Week title"
-
-
-def test_index_lists_issues_newest_first_with_relative_links():
-    html = render_index(summaries(), Config())
-    hrefs = Tags(html).hrefs()
-    assert hrefs[1:] == ["2026-W07/index.html", "2026-W06/index.html", "2026-W05/index.html"]
-    assert "in progress" in html
-    assert "Week five &lt;b&gt;&amp;&lt;/b&gt;" in html
 
 
 def test_email_subject_source_of_title_has_no_newlines():
