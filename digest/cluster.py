@@ -238,12 +238,14 @@ def _verify_block(
 
 
 def _lead(members: Sequence[Item], inlinks: dict[str, int], central: dict[str, float]) -> Item:
-    """The primary source: paper over thread, lab post over repost, then the most linked-to; among
-    posts of one kind, the one that best stands for the rest (highest mean cosine to them: "Qwen 3
-    release imminent", not "Qwen time" or "It's happening!"), then the earliest."""
+    """The primary source: an item the others link to over one that only links (a blog entry that links
+    the article of an HN post does not lead it), then paper over thread and lab post over repost, then
+    the most linked-to; among posts of one kind, the one that best stands for the rest (highest mean
+    cosine to them: "Qwen 3 release imminent", not "Qwen time" or "It's happening!"), then the earliest."""
     return min(
         members,
         key=lambda i: (
+            inlinks.get(i.key, 0) == 0,
             _PRIORITY.get(i.source, 6),
             -inlinks.get(i.key, 0),
             -round(central.get(i.key, 0.0), 3),
@@ -294,10 +296,12 @@ def cluster(items: Sequence[Item], vectors: np.ndarray, cfg: ClusterConfig) -> l
 
 
 def _inlinks(group: list[int], feats: Features, items: Sequence[Item]) -> dict[str, int]:
+    """How many members of other channels link to each member: a feed cannot vouch for its own entries."""
     out: dict[str, int] = {}
     for i in group:
         for j in group:
-            if i != j and feats.ids[i] & feats.refs[j]:
+            same = feats.channels[i] >= 0 and feats.channels[i] == feats.channels[j]
+            if i != j and not same and feats.ids[i] & feats.refs[j]:
                 out[items[i].key] = out.get(items[i].key, 0) + 1
     return out
 

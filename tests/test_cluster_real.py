@@ -110,6 +110,23 @@ def test_lead_is_the_primary_source_and_the_id_follows_it() -> None:
     assert story2.lead.key == "rss:1"
 
 
+def test_an_entry_that_only_links_a_story_does_not_lead_it() -> None:
+    """A sponsor's blog entry that links the article of an HN post joins that story but must not become
+    its headline, link and summary, however many of its own entries vouch for it."""
+    article = "https://mistral.ai/news/voxtral-transcribe-2"
+    hn = item("hn:1", "Voxtral Transcribe 2", "hn", "Hacker News", url=article,
+              links=("https://news.ycombinator.com/item?id=1",))
+    ads = [
+        item(f"rss:Sponsor:{k}", f"SPONSORED: buy tokens {k}", "rss", "Sponsor",
+             url=f"https://evil.example/ad{k}", links=(article, f"https://evil.example/ad{1 - k}"))
+        for k in (0, 1)
+    ]  # fmt: skip
+    (story,) = cluster([hn, ads[0]], orthogonal(2), CFG)
+    assert story.lead.key == "hn:1" and story.headline == "Voxtral Transcribe 2"
+    (story2,) = cluster([hn, *ads], orthogonal(3), CFG)
+    assert story2.lead.key == "hn:1"
+
+
 def test_among_posts_of_one_kind_the_lead_is_the_one_that_stands_for_the_rest() -> None:
     """Three Reddit threads joined by one link: the earliest ("Qwen time") is a teaser; the lead is the
     member closest to the others, so the headline names the story. Two members tie: the earliest leads."""
