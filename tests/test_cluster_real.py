@@ -114,8 +114,14 @@ def test_an_entry_that_only_links_a_story_does_not_lead_it() -> None:
     """A sponsor's blog entry that links the article of an HN post joins that story but must not become
     its headline, link and summary, however many of its own entries vouch for it."""
     article = "https://mistral.ai/news/voxtral-transcribe-2"
-    hn = item("hn:1", "Voxtral Transcribe 2", "hn", "Hacker News", url=article,
-              links=("https://news.ycombinator.com/item?id=1",))
+    hn = item(
+        "hn:1",
+        "Voxtral Transcribe 2",
+        "hn",
+        "Hacker News",
+        url=article,
+        links=("https://news.ycombinator.com/item?id=1",),
+    )
     ads = [
         item(f"rss:Sponsor:{k}", f"SPONSORED: buy tokens {k}", "rss", "Sponsor",
              url=f"https://evil.example/ad{k}", links=(article, f"https://evil.example/ad{1 - k}"))
