@@ -48,10 +48,23 @@ def linked_papers(story: Story) -> set[str]:
     return out
 
 
-def lookup(story: Story, index: Mapping[str, Featured]) -> tuple[Featured | None, set[str]]:
-    """The latest earlier feature of this story (by its own keys or a paper its posts link), and what
+def identity_keys(story: Story) -> set[str]:
+    """What the story is, for the ledger, mutes and dislikes: its members' keys, and when it has no paper
+    of its own, the papers its posts link (a post about a paper collected in an earlier week). A story
+    with a paper of its own is that paper's: a post in it that also links another paper is not news of
+    that other paper."""
+    keys = set(story_keys(story))
+    if any(k.startswith("arxiv:") for k in keys):
+        return keys
+    return keys | linked_papers(story)
+
+
+def lookup(
+    story: Story, index: Mapping[str, Featured], keys: set[str] | None = None
+) -> tuple[Featured | None, set[str]]:
+    """The latest earlier feature of this story (by its `identity_keys`, or `keys` when given), and what
     is new since (sources/domains)."""
-    hits = [index[k] for k in {*story_keys(story), *linked_papers(story)} if k in index]
+    hits = [index[k] for k in (identity_keys(story) if keys is None else keys) if k in index]
     if not hits:
         return None, set()
     prev = max(hits, key=lambda f: f.week)

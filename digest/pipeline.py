@@ -148,7 +148,7 @@ def rank_week(
     """
     from digest.embed import CachedEmbedder, Embedder, load_embedder
     from digest.feedback import find_target
-    from digest.profile import Profile, build_profile
+    from digest.profile import Profile, build_profile, muted, muted_channel
     from digest.rank import select
     from digest.static_embed import load_static_embedder
     from digest.twostage import one_stage, rank_two_stage
@@ -162,6 +162,13 @@ def rank_week(
         found = find_target(store, fb.target)
         if found:
             feedback_items[fb.target] = found[0]
+    mutes = muted(cfg.profile, feedback, feedback_items)
+    kept = [i for i in items if not muted_channel(i, mutes.sources, mutes.domains, mutes.feeds)]
+    if len(kept) < len(items):
+        log(f"{len(items) - len(kept)} items from muted sources, feeds or domains left out")
+    items = kept
+    if not items:
+        return []
     liked = _liked_items(cfg, store, log)
     start, end = week_window(week)
     featured = store.featured_before(week)

@@ -67,6 +67,7 @@ class Profile:
     liked_weights: np.ndarray  # (n,), recency weights summing to 1 (empty when no likes)
     liked_titles: tuple[str, ...]
     disliked_vecs: np.ndarray
+    disliked_titles: tuple[str, ...] = ()  # one per row of disliked_vecs, for the reason
     liked_keys: frozenset[str] = frozenset()
     disliked_keys: frozenset[str] = frozenset()  # the ids of disliked items: their stories are left out
     liked_authors: Mapping[str, int] = field(default_factory=dict)  # normalised name → liked papers
@@ -164,6 +165,65 @@ def mute_terms(fb: Feedback, feedback_items: Mapping[str, Item]) -> tuple[str, s
     return target.lower(), "", ""
 
 
+@dataclass(frozen=True)
+class Mutes:
+    """What the reader silenced, normalised for matching (lower case; no "www.", no "r/")."""
+
+    keywords: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # a source kind ("hn"), a subreddit or a feed's name
+    domains: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()  # feeds muted by muting one of their posts
+    keys: frozenset[str] = frozenset()  # identities of muted items: their stories never come back
+
+
+def _source_name(name: str) -> str:
+    return name.strip().lower().removeprefix("/").removeprefix("r/")
+
+
+def muted(cfg: ProfileConfig, feedback: Sequence[Feedback], feedback_items: Mapping[str, Item]) -> Mutes:
+    """The config's mutes plus the stored `mute` judgements (see `mute_terms`)."""
+    keywords = [k.lower() for k in cfg.muted_keywords]
+    domains = [d.lower().removeprefix("www.") for d in cfg.muted_domains]
+    feeds: list[str] = []
+    keys: set[str] = set()
+    for fb in feedback:
+        if fb.kind == "mute":
+            if fb.target in feedback_items:
+                keys |= item_ids(feedback_items[fb.target])
+                keys.add(fb.target)
+            kw, dom, feed = mute_terms(fb, feedback_items)
+            keywords += [kw] if kw else []
+            domains += [dom] if dom else []
+            feeds += [feed] if feed else []
+    return Mutes(
+        keywords=tuple(dict.fromkeys(keywords)),
+        sources=tuple(dict.fromkeys(_source_name(s) for s in cfg.muted_sources)),
+        domains=tuple(dict.fromkeys(domains)),
+        feeds=tuple(dict.fromkeys(feeds)),
+        keys=frozenset(keys),
+    )
+
+
+def muted_channel(item: Item, sources: Sequence[str], domains: Sequence[str], feeds: Sequence[str]) -> str:
+    """Why everything from where `item` came from is silenced ("muted source r/StableDiffusion"), or "".
+
+    A muted source is a source kind (`hn`, `reddit`), a subreddit (`StableDiffusion`, `r/StableDiffusion`)
+    or a feed's name (`AINews`), in any case; a muted domain covers its subdomains.
+    """
+    feed = item.feed.lower()
+    if item.source.lower() in sources:
+        return f"muted source {item.source}"
+    if feed and feed in sources:
+        return f"muted source {'r/' if item.source == 'reddit' else ''}{item.feed}"
+    host = site(item.url)
+    for d in domains:
+        if host == d or host.endswith("." + d):
+            return f"muted domain {d}"
+    if feed and feed in {f.lower() for f in feeds}:
+        return f"muted feed {item.feed}"
+    return ""
+
+
 def check_wants(cfg: ProfileConfig, likes: bool, other_feedback: bool = False) -> None:
     """A profile must say what the reader wants: interests or likes. Negatives alone are an error."""
     if cfg.interests or likes:
@@ -236,19 +296,7 @@ def build_profile(
             authors.update({author_key(a) for a in item.authors if author_key(a)})
             categories.update(set(item.categories))
 
-    keywords = [k.lower() for k in cfg.muted_keywords]
-    domains = [d.lower().removeprefix("www.") for d in cfg.muted_domains]
-    feeds: list[str] = []
-    muted_keys: set[str] = set()
-    for fb in feedback:
-        if fb.kind == "mute":
-            if fb.target in feedback_items:
-                muted_keys |= item_ids(feedback_items[fb.target])
-                muted_keys.add(fb.target)
-            kw, dom, feed = mute_terms(fb, feedback_items)
-            keywords += [kw] if kw else []
-            domains += [dom] if dom else []
-            feeds += [feed] if feed else []
+    mutes = muted(cfg, feedback, feedback_items)
 
     return Profile(
         interest_texts=tuple(i.text for i in cfg.interests),
@@ -261,16 +309,17 @@ def build_profile(
         liked_weights=_recency_weights(len(likes)),
         liked_titles=tuple(i.title for i in likes),
         disliked_vecs=disliked_vecs,
+        disliked_titles=tuple(i.title or i.url or i.key for i in dislikes),
         liked_keys=frozenset(k for i in likes for k in item_ids(i)),
         disliked_keys=frozenset(disliked_ids | {k for i in dislikes for k in item_ids(i)}),
         liked_authors=dict(authors),
         liked_categories=dict(categories),
         liked_with_record=with_record,
-        muted_keywords=tuple(dict.fromkeys(keywords)),
-        muted_sources=tuple(s.lower() for s in cfg.muted_sources),
-        muted_domains=tuple(dict.fromkeys(domains)),
-        muted_feeds=tuple(dict.fromkeys(feeds)),
-        muted_keys=frozenset(muted_keys),
+        muted_keywords=mutes.keywords,
+        muted_sources=mutes.sources,
+        muted_domains=mutes.domains,
+        muted_feeds=mutes.feeds,
+        muted_keys=mutes.keys,
         classifier=_fit_classifier(liked_vecs, disliked_vecs),
         title_examples=titles,
         liked_records=tuple(i for i in recent if i.authors),

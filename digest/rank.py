@@ -19,10 +19,10 @@ from datetime import datetime
 import numpy as np
 
 from digest.config import RankConfig
-from digest.ledger import lookup, story_keys
+from digest.ledger import identity_keys, lookup
 from digest.models import Item, RankedStory, Story
 from digest.pickability import record_scores, title_scores
-from digest.profile import Featured, Profile
+from digest.profile import Featured, Profile, muted_channel
 from digest.signals import (
     category_lift,
     clip,
@@ -35,7 +35,6 @@ from digest.signals import (
     zscore_by_source,
 )
 from digest.summarize import boilerplate, summarize_story
-from digest.urls import site
 
 # Weight of each signal in the score. Similarities enter as z-scores over the week's candidates
 # (raw cosines sit in a narrow band); the others are on a 0..1 scale (engagement centred at neutral).
@@ -70,18 +69,19 @@ def _keyword(kw: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + re.escape(kw) + after)
 
 
-def _muted(story: Story, profile: Profile) -> str:
-    if profile.muted_keys and set(story_keys(story)) & profile.muted_keys:
+def _muted(story: Story, keys: set[str], profile: Profile) -> str:
+    """Why the story is silenced, or "". A muted item, keyword or disliked item anywhere in it silences
+    the story; a muted source, feed or domain only when every member comes from one (the week's build
+    drops those members before clustering: muting a newsletter must not drop the launch it covered)."""
+    if profile.muted_keys and keys & profile.muted_keys:
         return "muted story"
+    channel = [
+        muted_channel(i, profile.muted_sources, profile.muted_domains, profile.muted_feeds)
+        for i in story.items
+    ]
+    if all(channel):
+        return channel[0]
     for item in story.items:
-        host = site(item.url)
-        if item.source.lower() in profile.muted_sources:
-            return f"muted source {item.source}"
-        for d in profile.muted_domains:
-            if host == d or host.endswith("." + d):
-                return f"muted domain {d}"
-        if item.feed and item.feed in profile.muted_feeds:
-            return f"muted feed {item.feed}"
         text = f"{item.title} {item.text}".lower()
         for kw in profile.muted_keywords:
             if _keyword(kw).search(text):
@@ -120,7 +120,9 @@ def _similarities(vecs: np.ndarray, profile: Profile) -> dict[str, np.ndarray]:
         best = per.argmax(axis=1)
         cost, out["negative_best"], out["negative_cos"] = per[rows, best], best, cos[rows, best]
     if len(profile.disliked_vecs) and n and profile.classifier is None:
-        dis = (vecs @ profile.disliked_vecs.T).max(axis=1)
+        all_dis = vecs @ profile.disliked_vecs.T
+        out["disliked_best"] = all_dis.argmax(axis=1)
+        dis = all_dis.max(axis=1)
         dis_cost = np.clip(dis - NEGATIVE_FLOOR, 0.0, None)
         worse = dis_cost > cost
         out["negative_best"] = np.where(worse, -2, out["negative_best"])
@@ -196,7 +198,13 @@ def rank(
         if cost > 0:
             comp["negative"] = -NEGATIVE_SCALE * cost
             nb = int(sims["negative_best"][i])
-            what = f"negative '{profile.negative_texts[nb]}'" if nb >= 0 else "a disliked item"
+            db = int(sims["disliked_best"][i]) if nb < 0 else -1
+            if nb >= 0:
+                what = f"negative '{profile.negative_texts[nb]}'"
+            elif 0 <= db < len(profile.disliked_titles):
+                what = f"disliked '{clip(profile.disliked_titles[db])}'"
+            else:
+                what = "a disliked item"
             why.append((comp["negative"], f"close to {what} {sims['negative_cos'][i]:.2f}"))
         lead = story.lead
         note, note_why = notability(lead)
@@ -216,7 +224,8 @@ def rank(
         fresh, fresh_why = freshness(story, week_start, week_end)
         comp["freshness"] = WEIGHTS["freshness"] * fresh
         why.append((comp["freshness"], fresh_why))
-        prev, new = lookup(story, index)
+        keys = identity_keys(story)
+        prev, new = lookup(story, index, keys)
         follows = ""
         if profile.sent:
             own = prev.story_id if prev is not None else ""
@@ -225,22 +234,22 @@ def rank(
             why.append((comp["novelty"], nov_why))
 
         update_of = None
-        muted = _muted(story, profile)
+        muted = _muted(story, keys, profile)
         if muted:
             comp["excluded"] = EXCLUDED
             why.append((EXCLUDED, muted))
+        elif profile.disliked_keys and keys & profile.disliked_keys:
+            comp["excluded"] = EXCLUDED  # neither a like close to it nor an update brings back a dislike
+            why.append((EXCLUDED, "disliked"))
         elif prev is not None and not new:
             comp["excluded"] = EXCLUDED
             why.append((EXCLUDED, f"already featured in {prev.week}"))
         elif prev is not None:
             update_of = prev.week
             why.append((99.0, f"update since {prev.week}: new {', '.join(sorted(new))}"))
-        elif profile.liked_keys and set(story_keys(story)) & profile.liked_keys:
+        elif profile.liked_keys and keys & profile.liked_keys:
             comp["excluded"] = EXCLUDED
             why.append((EXCLUDED, "already liked"))
-        elif profile.disliked_keys and set(story_keys(story)) & profile.disliked_keys:
-            comp["excluded"] = EXCLUDED  # a like close to it must not bring back what the reader disliked
-            why.append((EXCLUDED, "disliked"))
 
         reasons = [r for _, r in sorted(why, key=lambda x: -x[0]) if r]
         if not reasons:  # nothing speaks for it: say how weak the best match is
