@@ -25,6 +25,11 @@ CFG = RankConfig(top_n=10, max_per_source=6, max_per_feed=3, diversity=0.0)
 
 
 class TopicEmbedder:
+    """A fake embedder, one axis per topic word. The ranking tests check arithmetic (which signal moves
+    which score, by how much, with which reason) and need vectors whose cosines they can state exactly;
+    MiniLM's cannot be. The real model is exercised by test_embed, test_cluster_real, test_pipeline,
+    test_two_weeks and test_eval_rank."""
+
     model_id = "topic-fake"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from digest.embed import (
 from digest.errors import ModelError
 from digest.models import Item
 from digest.static_embed import distilled_dir, load_static_embedder
+from digest.store import SQLiteStore
 
 T0 = datetime(2026, 2, 5, tzinfo=timezone.utc)
 
@@ -50,20 +51,6 @@ class CountingEmbedder:
         return self.inner.encode(texts)
 
 
-class DictCache:
-    """An in-memory EmbeddingCache (the store's SQLite one has the same two methods)."""
-
-    def __init__(self) -> None:
-        self.data: dict[tuple[str, str], np.ndarray] = {}
-
-    def get_embeddings(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
-        return {h: self.data[(model, h)] for h in hashes if (model, h) in self.data}
-
-    def put_embeddings(self, model: str, vectors: Mapping[str, np.ndarray]) -> None:
-        for h, v in vectors.items():
-            self.data[(model, h)] = np.asarray(v)
-
-
 def test_bundled_model_gives_unit_vectors_that_know_paraphrases(embedder: Embedder) -> None:
     v = embedder.encode(
         [
@@ -78,9 +65,9 @@ def test_bundled_model_gives_unit_vectors_that_know_paraphrases(embedder: Embedd
     assert embedder.model_id == "all-MiniLM-L6-v2"
 
 
-def test_embed_items_keeps_order_and_reuses_the_cache(embedder: Embedder) -> None:
+def test_embed_items_keeps_order_and_reuses_the_cache(embedder: Embedder, tmp_path: Path) -> None:
     counting = CountingEmbedder(embedder)
-    cache = DictCache()
+    cache = SQLiteStore(tmp_path / "e.db")  # the real cache: the store's embeddings table
     items = [
         item("a", "Short"),
         item("b", "A much longer title about mixture of experts routing"),
@@ -97,7 +84,9 @@ def test_embed_items_keeps_order_and_reuses_the_cache(embedder: Embedder) -> Non
     assert counting.seen == [] and np.allclose(again, first)
     changed = embed_items([item("a", "Short", "now with a body")], counting, cache)
     assert len(counting.seen) == 1 and not np.allclose(changed[0], first[0])
-    assert all(model == "all-MiniLM-L6-v2" for model, _ in cache.data)
+    stored = cache.get_embeddings("all-MiniLM-L6-v2", [text_hash(item_text(i)) for i in items])
+    assert len(stored) == 2 and not cache.get_embeddings("other-model", list(stored))
+    cache.close()
 
 
 def test_item_text_is_title_plus_a_bounded_lead() -> None:
@@ -132,9 +121,9 @@ def test_lazy_embedder_loads_the_model_only_when_it_must_encode() -> None:
     assert lazy.encode(["hello"]).shape == (1, 384)
 
 
-def test_cached_embedder_encodes_each_text_once_across_calls(embedder: Embedder) -> None:
+def test_cached_embedder_encodes_each_text_once_across_calls(embedder: Embedder, tmp_path: Path) -> None:
     counting = CountingEmbedder(embedder)
-    cached = CachedEmbedder(counting, DictCache())
+    cached = CachedEmbedder(counting, SQLiteStore(tmp_path / "e.db"))
     a = cached.encode(["large language models", "agents"])
     b = cached.encode(["agents", "large language models", "agents"])
     assert sorted(counting.seen) == ["agents", "large language models"]
