@@ -28,7 +28,6 @@ from digest.models import Item, SourceResult
 WEEK = "2026-W06"
 PLAIN_SAMPLE = 300
 POOLS = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "rank-potw-dev"
-_ARXIV_FP = "sources=arxiv;domains=arxiv.org"
 
 
 def _config(root: Path) -> Config:

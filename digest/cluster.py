@@ -265,7 +265,8 @@ def _centrality(group: list[int], vectors: np.ndarray, items: Sequence[Item]) ->
     return {items[i].key: float(m) for i, m in zip(group, mean, strict=True)}
 
 
-def _headline(item: Item) -> str:
+def headline(item: Item) -> str:
+    """A story's heading from its lead: the title, else the start of the text, at most 140 characters."""
     text = item.title.strip() or " ".join(item.text.split())
     return truncate(text, 140)
 
@@ -290,7 +291,7 @@ def cluster(items: Sequence[Item], vectors: np.ndarray, cfg: ClusterConfig) -> l
         members = [items[i] for i in sorted(grp, key=lambda i: (items[i].published, items[i].key))]
         ordered = sorted(grp)
         lead = _lead(members, _inlinks(ordered, feats, items), _centrality(ordered, vectors, items))
-        stories.append(Story(id=story_id(lead), items=tuple(members), lead=lead, headline=_headline(lead)))
+        stories.append(Story(id=story_id(lead), items=tuple(members), lead=lead, headline=headline(lead)))
     stories.sort(key=lambda s: (-len(s.items), s.lead.published, s.id))
     return stories
 

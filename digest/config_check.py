@@ -31,6 +31,9 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
 }  # fmt: skip
 _TIME_FILTERS = ("hour", "day", "week", "month", "year", "all")
 _CATEGORY = re.compile(r"^[a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?$")  # cs.AI, stat.ML, q-bio.NC, hep-th
+# What `embed.device` is handed to: a torch device string (sentence-transformers and model2vec pass it on).
+# A typo ("gpu9") failed only when the model loaded, as "embedding model missing" (exit 7).
+_DEVICE = re.compile(r"^(?:cpu|cuda|mps|xpu|hip|hpu)(?::\d+)?$")
 
 
 def _address(value: str) -> bool:
@@ -59,6 +62,13 @@ def check_values(cfg: Config, source: str) -> None:
             raise ConfigError(f"{source}: email.{key.rstrip('_')}: not an email address: {value!r}")
     if cfg.email.unsubscribe and not cfg.email.unsubscribe.startswith(("mailto:", "https://", "http://")):
         raise ConfigError(f"{source}: email.unsubscribe: expected a mailto: or https: URL")
+    if not _DEVICE.match(cfg.embed.device):
+        raise ConfigError(
+            f"{source}: embed.device: expected cpu, cuda, cuda:N or mps (or xpu, hip, hpu), "
+            f"got {cfg.embed.device!r}"
+        )
+    if not cfg.store.path.strip():
+        raise ConfigError(f"{source}: store.path: empty; name the database file (default digest.db)")
     if cfg.render.templates and not cfg.resolve(cfg.render.templates).is_dir():
         where = cfg.resolve(cfg.render.templates)
         raise ConfigError(f"{source}: render.templates: folder not found: {where}")

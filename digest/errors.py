@@ -32,12 +32,6 @@ class NothingStoredError(InputError):
     """No item is stored for the week asked for: there is nothing to build an issue from."""
 
 
-class SourceError(DigestError):
-    """A source failed; carried inside SourceResult, raised only when the caller asked for one source."""
-
-    exit_code = 3
-
-
 class StorageError(DigestError):
     """The SQLite store is corrupt, locked, full or unwritable; nothing was overwritten."""
 

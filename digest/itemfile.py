@@ -13,23 +13,29 @@ from digest.models import Item
 
 
 def json_lines(path: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(`path:line`, object) for every non-blank line of a JSONL file; `-` reads standard input."""
+    """(`path:line`, object) for every non-blank line of a JSONL file; `-` reads standard input.
+
+    Lines end at "\n" (or "\r\n") only: U+2028, U+0085, \x1c and the other breaks `str.splitlines`
+    knows may stand unescaped inside a JSON string (an exported Reddit selftext holds them).
+    """
     if path == "-":
-        lines = sys.stdin.read().splitlines()
+        text = sys.stdin.read()
     else:
         try:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
+            text = Path(path).read_text(encoding="utf-8")
         except FileNotFoundError:
             raise InputError(f"{path}: file not found") from None
         except (OSError, UnicodeDecodeError) as e:
             raise InputError(f"{path}: cannot read: {e}") from None
-    for n, raw in enumerate(lines, 1):
+    for n, raw in enumerate(text.split("\n"), 1):
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
+            obj = json.loads(raw.removesuffix("\r"))
         except json.JSONDecodeError as e:
             raise InputError(f"{path}:{n}: not valid JSON ({e.msg})") from None
+        except RecursionError:
+            raise InputError(f"{path}:{n}: not valid JSON (nested too deeply)") from None
         if not isinstance(obj, dict):
             raise InputError(f"{path}:{n}: expected a JSON object")
         yield f"{path}:{n}", obj

@@ -108,7 +108,8 @@ class Item:
         metrics = _line_metrics(line, where)
         categories = _line_strings(line, "categories", where)
         source = _line_str(line, "source", where) or "unknown"
-        feed = str(line.get("feed") or line.get("publisher") or "")
+        publisher = _line_str(line, "publisher", where)
+        feed = _line_str(line, "feed", where) or publisher
         if not feed and source in _CATEGORY_IS_FEED and categories:
             # FORMATS.md: a Reddit post's categories hold its subreddit, a feed entry's its feed name
             # ("r/" is not part of it). Elsewhere a category may be a topic shared by many accounts
@@ -126,7 +127,7 @@ class Item:
             metrics=metrics,
             links=_line_strings(line, "links", where),
             feed=feed,
-            comment=str(line.get("comment") or ""),
+            comment=_line_str(line, "comment", where),
             updated=updated,
         )
 

@@ -63,8 +63,45 @@ def plain_text(text: str) -> str:
     s = _MD_LINE.sub("", s)
     for _ in range(2):  # nested emphasis such as ***bold italic***
         s = _MD_EMPH.sub(r"\2", s)
-    s = _BARE_URL.sub("", s)
+    s = _drop_urls(s)
     return _WS.sub(" ", s).strip()
+
+
+_GONE = "\x00"  # where a URL was, while the brackets and punctuation around it are tidied
+_URL_TAIL = ".,;:!?'\"”’"
+_SEP = r"(?:[\s,;:|/&·–-]|\band\b|\bor\b)*"
+_EMPTY_BRACKET = re.compile(r"[(\[]\s*" + _GONE + "(?:" + _SEP + _GONE + ")*" + r"\s*[)\]]")
+_AFTER_OPEN = re.compile(r"([(\[])\s*" + _GONE + r"[\s,;:]*")  # "(URL, the benchmark)" → "(the benchmark)"
+_BEFORE_CLOSE = re.compile(r"[\s,;:]*" + _GONE + r"\s*([)\]])")  # "(see it, URL)" → "(see it)"
+_BEFORE_STOP = re.compile(r"(?:\s*" + _GONE + r")+\s*(?=[.,;:!?])")  # "the docs URL." → "the docs."
+
+
+def _url_end(url: str) -> int:
+    """Where a bare-URL match really ends: sentence punctuation after it and a ")" or "]" it does not
+    open itself ("(https://x.org)." - but "wiki/Foo_(bar)" keeps its own) belong to the text."""
+    end = len(url)
+    while end:
+        c, head = url[end - 1], url[: end - 1]
+        opener = {")": "(", "]": "["}.get(c)
+        if not (c in _URL_TAIL or (opener and head.count(opener) <= head.count(c))):
+            break
+        end -= 1
+    return end
+
+
+def _drop_urls(s: str) -> str:
+    """Text without its bare URLs, and without what they leave behind: "(URL)" goes whole, "(URL, the
+    benchmark)" keeps "(the benchmark)", "TechCrunch reported (URL) that" reads "… reported that".
+    Brackets a URL was not inside ("f()", "[1]") are not touched."""
+    s = s.replace(_GONE, "")
+    s = _BARE_URL.sub(lambda m: _GONE + m.group(0)[_url_end(m.group(0)) :], s)
+    if _GONE not in s:
+        return s
+    s = _EMPTY_BRACKET.sub(_GONE, s)
+    s = _AFTER_OPEN.sub(r"\1", s)
+    s = _BEFORE_CLOSE.sub(r"\1", s)
+    s = _BEFORE_STOP.sub("", s)
+    return s.replace(_GONE, "")
 
 
 def _sentences(text: str) -> list[str]:

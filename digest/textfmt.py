@@ -5,9 +5,10 @@ from __future__ import annotations
 import html as htmllib
 import re
 import textwrap
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import nh3
 
@@ -35,12 +36,19 @@ def plain(value: str) -> str:
     return " ".join(htmllib.unescape(cleaned).split())
 
 
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# C0/C1 controls, lone surrogates and non-characters; bidi embeddings, overrides, isolates and marks
+# (U+202A-E, U+2066-9, U+200E/F, U+061C); zero-width spaces and joiners (U+200B-D, U+2060, U+FEFF).
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff"
+    "\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]"
+)
 
 
 def strip_controls(text: str) -> str:
     """Text without control characters (tab, LF and CR stay): XML forbids them, so one "\x07" in a feed
-    title would make the Atom feed unreadable, and a mail header must not carry them either."""
+    title would make the Atom feed unreadable, and a mail header must not carry them either. Bidi controls
+    go too (a title's U+202E would reverse the rest of the subject line or the index around it), and so do
+    zero-width characters, which hide what a reader sees (a ZWJ emoji sequence shows as its parts)."""
     return _CONTROLS.sub("", text)
 
 
@@ -78,13 +86,30 @@ def names_in_title(title: str, stories: Sequence[tuple[str, bool]]) -> int:
     return named
 
 
+def _invisible(c: str) -> bool:
+    return unicodedata.category(c) in ("Cf", "Cc")  # format (bidi, zero-width, soft hyphen) or control
+
+
 def safe_url(url: str) -> str:
-    """The URL if it is a plain http(s) link, else "" (no javascript:, data:, or control characters)."""
+    """The URL if it is a plain http(s) link, else "" (no javascript:, data:, or control characters).
+
+    A host with a format or control character (`goo\u200bgle.com`, shown as "google.com") is refused: no
+    real host name holds one, and shown it would pass for another. Elsewhere (path, query, fragment) such
+    a character is percent-encoded: that is how a browser sends it anyway, so the link still leads where
+    it did, and the link text shows `%E2%80%8B` instead of hiding it or reversing what follows.
+    """
     url = (url or "").strip()
     if not url or any(ord(c) < 32 or c.isspace() for c in url):
         return ""
-    parts = urlsplit(url)
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1" and other broken hosts
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    if any(_invisible(c) for c in parts.netloc):
+        return ""
+    return "".join(quote(c, safe="") if _invisible(c) else c for c in url)
 
 
 def short_link(url: str, limit: int = 48) -> str:

@@ -147,7 +147,7 @@ def _shortlist(ranked: Sequence[RankedStory], k: int, free: Mapping[str, np.ndar
 def _alone_stories(alone: Sequence[Item], static: np.ndarray, cfg: Config) -> list[Story]:
     """Stories of the papers no post can join: one each, except papers sharing an identity (v1 and v2),
     which `cluster` link-joins (static vectors do: two papers never merge on similarity)."""
-    from digest.cluster import cluster, story_id
+    from digest.cluster import cluster, headline, story_id  # cluster's heading, not a copy that drifts
 
     owner: dict[str, list[int]] = {}
     for k, item in enumerate(alone):
@@ -158,14 +158,8 @@ def _alone_stories(alone: Sequence[Item], static: np.ndarray, cfg: Config) -> li
     skip = set(linked)
     for k, item in enumerate(alone):
         if k not in skip:
-            out.append(Story(id=story_id(item), items=(item,), lead=item, headline=_headline(item)))
+            out.append(Story(id=story_id(item), items=(item,), lead=item, headline=headline(item)))
     return out
-
-
-def _headline(item: Item) -> str:
-    """As `cluster` heads a story: the title, else the start of the text, at most 140 characters."""
-    text = item.title.strip() or " ".join(item.text.split())
-    return text if len(text) <= 140 else text[:139].rsplit(" ", 1)[0] + "…"
 
 
 @contextmanager

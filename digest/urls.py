@@ -12,15 +12,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
-# Query keys that only say where a click came from; never part of what the page is.
+# Query keys that only say where a click came from; never part of what the page is. A short generic key
+# (`t`, `s`, `source`, `src`, `output`) is a page's identity on many sites (a forum's `viewtopic.php?t=101`,
+# a WordPress search `?s=`), so it is dropped only on the hosts of `_HOST_TRACKING`.
 _TRACKING_KEYS = frozenset(
     {
         "ref",
         "ref_src",
         "ref_url",
         "referrer",
-        "source",
-        "src",
         "fbclid",
         "gclid",
         "dclid",
@@ -35,12 +35,9 @@ _TRACKING_KEYS = frozenset(
         "cmpid",
         "share",
         "si",
-        "s",
-        "t",
         "trk",
         "spm",
         "amp",
-        "output",
         "outputtype",
         "sh",
         "feature",
@@ -49,6 +46,10 @@ _TRACKING_KEYS = frozenset(
     }
 )
 _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_", "at_", "__twitter", "oly_")
+# Generic keys that are tracking on one host (and its subdomains): X's share links carry `?s=20&t=...`
+# and `src=` (where a search was typed), Medium's feed links `?source=rss-...`. (YouTube keeps only
+# `_QUERY_IDENTITY` keys, so its `t=` start time is dropped there.)
+_HOST_TRACKING = {"x.com": frozenset({"s", "t", "src"}), "medium.com": frozenset({"source"})}
 # Hosts whose identity is in the query: only these keys survive there.
 _QUERY_IDENTITY = {"youtube.com": ("v", "list"), "news.ycombinator.com": ("id",)}
 _MOBILE_PREFIXES = ("www.", "m.", "mobile.", "amp.", "old.", "new.", "np.")
@@ -112,7 +113,7 @@ def canonical_url(url: str) -> str:
     pairs = [
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if (k in only if only else not _is_tracking(k))
+        if (k in only if only else not _is_tracking(k, host))
     ]
     query = urlencode(sorted(pairs))
     post = _post_path(host, parts.netloc.lower(), path, dict(pairs))
@@ -207,9 +208,11 @@ def is_promo_link(url: str) -> bool:
     return (urlsplit(url).hostname or "") in _PROMO_HOSTS or bool(_PROFILE.match(url))
 
 
-def _is_tracking(key: str) -> bool:
+def _is_tracking(key: str, host: str) -> bool:
     k = key.lower()
-    return k in _TRACKING_KEYS or k.startswith(_TRACKING_PREFIXES)
+    if k in _TRACKING_KEYS or k.startswith(_TRACKING_PREFIXES):
+        return True
+    return any(k in keys and (host == h or host.endswith("." + h)) for h, keys in _HOST_TRACKING.items())
 
 
 # New-style ids (2007+): YYMM.NNNNN with optional version; old style: archive/YYMMNNN.

@@ -84,6 +84,10 @@ interests = ["agents", {text = "inference", weight = 2}]
         ("[embed]\nbatch_size = 0", "embed.batch_size: 0 is out of range"),
         ("[cluster]\nmin_cluster_size = 0", "cluster.min_cluster_size: 0 is out of range"),
         ('[render]\ntemplates = "no-such-folder"', "render.templates: folder not found: "),
+        ('[embed]\ndevice = "gpu9"', "embed.device: expected cpu, cuda, cuda:N or mps"),
+        ('[embed]\ndevice = "cuda:x"', "embed.device: expected cpu, cuda, cuda:N or mps"),
+        ('[store]\npath = ""', "store.path: empty"),
+        ('[store]\npath = "  "', "store.path: empty"),
     ],
 )
 def test_bad_values_name_the_key_path(toml: str, expected: str) -> None:
@@ -122,3 +126,21 @@ def test_secrets_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
     assert cfg.email.username == "alice" and cfg.email.password is None
     with pytest.raises(ConfigError, match=r"email\.password: unknown key"):
         parse_config(tomllib.loads('[email]\npassword = "hunter2"'), "x")
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda", "cuda:1", "mps", "cpu:0"])
+def test_torch_device_strings_are_accepted(device: str) -> None:
+    assert parse_config(tomllib.loads(f'[embed]\ndevice = "{device}"'), "x").embed.device == device
+
+
+@pytest.mark.parametrize("toml", ['[embed]\ndevice = "gpu9"', '[store]\npath = ""'])
+def test_an_unusable_device_or_store_path_is_refused_before_anything_runs(
+    toml: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Not exit 7 ("embedding model missing") when the model loads, nor exit 4 with a stray `..lock`."""
+    cfg = tmp_path / "d.toml"
+    cfg.write_text(toml + '\n[archive]\npath = "site"\n')
+    assert main(["--config", str(cfg), "build", "--week", "2026-W06"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and (("embed.device" in err) if "device" in toml else ("store.path" in err))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d.toml"]

@@ -236,6 +236,16 @@ def test_unreachable_server_is_one_line_naming_host_and_port(ledger):
     assert ledger.send_status(WEEK, "ada@example.org") == "failed"
 
 
+def test_an_unreachable_server_stops_the_send_after_the_first_recipient(ledger):
+    port, waits, to = free_port(), [], ("ada@example.org", "grace@example.net", "alan@example.com")
+    cfg = Config(email=EmailConfig(host="127.0.0.1", port=port, to=to, retries=2, backoff_s=1.0))
+    with pytest.raises(SendFailed, match=r"3 of 3 recipient\(s\) not sent; ada@example\.org: ") as e:
+        send_issue(sample_issue(), cfg, ledger, sleep=waits.append)
+    assert str(e.value).endswith("; not tried: grace@example.net, alan@example.com")
+    assert waits == [1.0, 2.0] and len(e.value.report.failed) == 1  # only the first one's retries
+    assert [ledger.send_status(WEEK, r) for r in to] == ["failed", None, None]
+
+
 def test_login_uses_credentials_from_the_environment(ledger, monkeypatch):
     seen: list[tuple[bytes, bytes]] = []
 

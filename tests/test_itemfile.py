@@ -41,8 +41,12 @@ def _file(tmp_path: Path, second_line: str) -> str:
     return str(p)
 
 
+def _bad_obj(**keys: object) -> dict[str, object]:
+    return {**GOOD, "id": "reddit:2", **keys}
+
+
 def _bad(**keys: object) -> str:
-    return json.dumps({**GOOD, "id": "reddit:2", **keys})
+    return json.dumps(_bad_obj(**keys))
 
 
 def _run_both(cfg: str, path: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
@@ -90,6 +94,9 @@ def test_a_list_key_of_another_type_is_a_one_line_error(
         ("published", 1738000000, "expected an ISO 8601 string"),
         ("published", "yesterday", "not ISO 8601"),
         ("published", "9999-12-31T23:59:59-01:00", "out of range"),
+        ("comment", {"pages": 12}, "expected a string"),
+        ("feed", ["x", "y"], "expected a string"),
+        ("publisher", {"name": "x"}, "expected a string"),
     ],
 )
 def test_a_scalar_or_object_key_of_another_type_is_a_one_line_error(
@@ -106,10 +113,12 @@ def test_unambiguous_spellings_are_read_and_an_unreadable_metric_is_unknown(tmp_
     so a file from another tool still ranks. A numeric string is its number."""
     odd = {"score": "1.2K", "views": True, "likes": {"n": 1}, "a": 1, "b": "12"}
     line = _bad(authors="Alice", links="http://example.com", title=2048, published="2026-02-05T10:00:00")
+    line = line[:-1] + ', "comment": 12, "feed": 404}'  # numbers read as their text, as a title
     metrics = json.dumps(odd)[:-1] + ', "c": NaN, "d": 1e999}'  # raw JSON text: json.dumps refuses these
     line = line.replace('"metrics": {"points": 76}', '"metrics": ' + metrics)
     _, item = read_items(_file(tmp_path, line))
     assert item.authors == ("Alice",) and item.links == ("http://example.com",) and item.title == "2048"
+    assert (item.comment, item.feed) == ("12", "404")
     assert item.published.isoformat() == "2026-02-05T10:00:00+00:00"
     assert dict(item.metrics) == {"a": 1.0, "b": 12.0}
 
@@ -142,3 +151,22 @@ def test_a_zone_offset_and_z_are_read_as_utc(tmp_path: Path) -> None:
     assert read_items(path)[1].published.isoformat() == "2026-02-04T20:00:00+00:00"
     assert read_items(_file(tmp_path, _bad(published="2026-02-05")))[1].published.hour == 0
     assert read_items(str(path2))[0].published.isoformat() == "2026-02-05T10:00:00+00:00"
+
+
+def test_a_line_break_character_inside_a_json_string_is_no_line_end(tmp_path: Path) -> None:
+    """U+2028/U+2029/U+0085 stand unescaped in JSON written with ensure_ascii=False (as `digest export`
+    writes); only "\\n" (or "\\r\\n") ends a line."""
+    text = "first\u2028second\u2029third\x85fourth\u000bfifth\u001dsixth"
+    line = json.dumps(_bad_obj(text=text, title="a\u2028b"), ensure_ascii=False)
+    path = tmp_path / "f.jsonl"
+    path.write_bytes((json.dumps(GOOD) + "\r\n" + line + "\n").encode("utf-8"))
+    good, odd = read_items(str(path))
+    assert good.key == "hn:1" and odd.text == text and odd.title == "a\u2028b"
+
+
+def test_a_value_nested_too_deeply_is_a_one_line_error(
+    cfg: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _file(tmp_path, _bad()[:-1] + ', "extra": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    for err in _run_both(cfg, path, tmp_path, capsys):
+        assert "f.jsonl:2: not valid JSON (nested too deeply)" in err

@@ -267,6 +267,21 @@ def test_a_bare_link_whose_summary_is_its_title_shows_the_title_once():
     assert 'class="summary"' in render_email(kept, Config())[0]
 
 
+def test_a_story_without_summary_shows_its_lead_text_cut_to_the_summary_bound():
+    rs = sample_stories()[0]
+    words = " ".join(f"word{k}" for k in range(200))  # 1,589 characters, far over summary_chars
+    lead = dataclasses.replace(rs.story.lead, text=f"<p>Lead opening &amp; {words} LEAD-END</p>")
+    story = dataclasses.replace(rs.story, lead=lead, items=(lead, *rs.story.items[1:]))
+    issue = dataclasses.replace(sample_issue(), stories=(dataclasses.replace(rs, story=story, summary=""),))
+    cfg = Config(render=RenderConfig(summary_chars=100))
+    html, text = render_email(issue, cfg)
+    shown = re.search(r'<p class="summary"[^>]*>([^<]*)</p>', html)  # styles are inlined
+    assert shown is not None, "the lead's text stands in for the missing summary"
+    assert shown.group(1).startswith("Lead opening &amp; word0 word1") and shown.group(1).endswith("…")
+    assert len(shown.group(1).replace("&amp;", "&")) <= 100
+    assert "LEAD-END" not in html and "LEAD-END" not in text and "Lead opening & word0" in text
+
+
 def test_user_templates_override_bundled_ones(tmp_path: Path):
     (tmp_path / "email.txt.j2").write_text("CUSTOM {{ issue.week }} {{ stories|length }}\n")
     cfg = Config(render=RenderConfig(templates=str(tmp_path)))

@@ -178,3 +178,27 @@ def test_an_abstracts_inline_latex_reads_as_text() -> None:
         "We study a verification-cost-limited setting that is ≈1.2× faster at p < 0.001, costs $20, "
         "and yields Structured gains."
     )
+
+
+def test_a_removed_url_leaves_no_empty_or_unbalanced_bracket() -> None:
+    cases = {
+        "We ran our models on PHYBench (https://phybench.github.io/, the holistic benchmark) today.": (
+            "We ran our models on PHYBench (the holistic benchmark) today."
+        ),
+        "TechCrunch reported (https://techcrunch.com/2026/02/05/openai-x/) that OpenAI's deal closed.": (
+            "TechCrunch reported that OpenAI's deal closed."
+        ),
+        "Read the docs (https://docs.example.com/a). Then run it.": "Read the docs. Then run it.",
+        "Sources [https://a.example/1, https://b.example/2] agree (see also https://c.example/x).": (
+            "Sources agree (see also)."
+        ),
+        "See https://en.wikipedia.org/wiki/Foo_(bar) for it.": "See for it.",  # its own brackets go with it
+        # Brackets no URL was in stay as they were.
+        "Call f() or g(x) [1] as in (Smith, 2020) - see https://x.example/p.": (
+            "Call f() or g(x) [1] as in (Smith, 2020) - see."
+        ),
+    }
+    for text, expected in cases.items():
+        assert plain_text(text) == expected, text
+    body = "TechCrunch reported (https://techcrunch.com/2026/02/05/openai-x/) that it closed. More news."
+    assert summarize(_item("OpenAI deal", body)) == "TechCrunch reported that it closed. More news."

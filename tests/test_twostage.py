@@ -15,6 +15,7 @@ from digest.embed import Embedder, load_embedder
 from digest.models import Item
 from digest.profile import Profile, build_profile
 from digest.static_embed import load_static_embedder
+from digest.textfmt import truncate
 from digest.twostage import merge_candidates, one_stage, rank_two_stage
 
 T0 = datetime(2026, 2, 2, tzinfo=timezone.utc)
@@ -114,3 +115,12 @@ def test_a_shortlist_holding_every_story_reproduces_the_one_stage_ranking(
     assert len(short.ranked) == len(items)  # the rest follow, so `select` sees the whole week
     assert {r.story.id for r in short.ranked[:5]} == set(short.vectors)
     assert set(times) == {"embed", "cluster", "rank"}
+
+
+def test_a_paper_alone_is_headed_as_cluster_heads_a_story() -> None:
+    """One heading rule for a story, whichever path made it: cut at a word without a dangling comma."""
+    title = "Scaling, " * 20  # 180 characters: the cut at 139 falls after "Scaling,"
+    alone = [paper(1, title), paper(2, "Short title")]
+    stories = twostage._alone_stories(alone, np.zeros((2, 4), dtype=np.float32), Config())
+    assert [s.headline for s in stories] == [truncate(title.strip(), 140), "Short title"]
+    assert stories[0].headline.endswith("Scaling…") and len(stories[0].headline) <= 140

@@ -86,6 +86,33 @@ def test_canonical_url_keeps_different_pages_apart(a: str, b: str) -> None:
     assert canonical_url(a) != canonical_url(b)
 
 
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("https://forum.example.org/viewtopic.php?t=101", "https://forum.example.org/viewtopic.php?t=202"),
+        ("https://blog.example.com/?s=llama", "https://blog.example.com/?s=mistral"),  # a WordPress search
+        ("https://example.com/view?src=a.pdf", "https://example.com/view?src=b.pdf"),
+        ("https://example.com/data?source=noaa", "https://example.com/data?source=nasa"),
+        ("https://example.com/report?output=csv", "https://example.com/report?output=html"),
+    ],
+)
+def test_generic_short_query_keys_are_identity_on_other_hosts(a: str, b: str) -> None:
+    """`t`, `s`, `source`, `src`, `output` are tracking only on the hosts known to use them so."""
+    assert canonical_url(a) != canonical_url(b)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("https://twitter.com/search?q=llm&src=typed_query&s=20&t=abc", "https://x.com/search?q=llm"),
+        ("https://medium.com/@a/post-1a2b?source=rss-abc", "https://medium.com/@a/post-1a2b"),
+        ("https://pub.medium.com/post-1a2b?source=rss----x", "https://pub.medium.com/post-1a2b"),
+    ],
+)
+def test_generic_short_query_keys_are_dropped_where_they_are_tracking(a: str, b: str) -> None:
+    assert canonical_url(a) == canonical_url(b) != ""
+
+
 def test_canonical_url_of_non_web_strings_is_empty() -> None:
     assert canonical_url("") == ""
     assert canonical_url("not a url") == ""
