@@ -5,14 +5,22 @@ between requests, a timeout, a size cap on every body, and retries with exponent
 that honour Retry-After. `PoliteClient` (httpx) serves feeds and Reddit's public RSS; `PoliteSession`
 (a requests.Session) is handed to the `arxiv` and `praw` clients so they obey the same cap, timeout,
 identity and request count.
+
+`HttpConfig.timeout_s` bounds each wait for the network (connect, each read) and also the whole response,
+from sending the request to the body's last byte: a server that answers at once and then sends its body a
+byte every few seconds never trips a per-read timeout, and would otherwise hold a run (and its lock) for as
+long as it likes. A response still arriving after `timeout_s` is a timeout like any other, retried the same
+way. Failures retrying cannot fix (a malformed URL, a redirect loop, a redirect to a file: or other non-HTTP
+URL, an unresolvable host) fail at once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import socket
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -120,8 +128,97 @@ def unresolvable(error: BaseException) -> bool:
     return any(marker in str(error) for marker in _NO_SUCH_HOST)
 
 
+_BAD_LOCATION = "Invalid URL in location header"  # httpx's RemoteProtocolError for an unparseable redirect
+
+
+def hopeless(error: BaseException, url: str, max_redirects: int) -> str | None:
+    """Why retrying cannot help (a redirect loop, a non-HTTP or malformed URL), in a few words; else None."""
+    if isinstance(error, httpx.TooManyRedirects):
+        return f"too many redirects (more than {max_redirects}; a redirect loop?)"
+    if isinstance(error, httpx.UnsupportedProtocol):
+        try:
+            target = str(error.request.url)
+        except RuntimeError:  # no request attached
+            target = ""
+        if target and urlsplit(url).scheme.lower() in ("http", "https"):
+            return f"redirected to {one_line(target, 120)}, which is not an http(s) URL"
+        return f"unsupported URL: {one_line(str(error), 120)}"
+    if isinstance(error, httpx.InvalidURL):
+        return f"invalid URL: {one_line(str(error), 120)}"
+    if isinstance(error, httpx.RemoteProtocolError) and str(error).startswith(_BAD_LOCATION):
+        return f"redirect to an invalid URL: {one_line(str(error), 120)}"
+    return None
+
+
+class _DeadlineStream(httpx.SyncByteStream):
+    """A raw httpx response body that raises httpx.ReadTimeout once the request's overall deadline passes.
+
+    The clock is read after every network read (before decompression, so a trickle of gzip counts too).
+    A read that has started may still wait its own per-read timeout, so a response gives up at the latest
+    about 2 x timeout_s after it was sent, never later.
+    """
+
+    def __init__(self, inner: httpx.SyncByteStream, request: httpx.Request, end: float, seconds: float):
+        self._inner = inner
+        self._request = request
+        self._end = end
+        self._seconds = seconds
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self._inner:
+            if time.monotonic() > self._end:
+                raise httpx.ReadTimeout(
+                    f"the whole response took longer than {self._seconds:g} s", request=self._request
+                )
+            yield chunk
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+class _Watchdog:
+    """Shuts a response's socket down at the deadline, so a read blocked on a trickling body returns.
+
+    urllib3 blocks in one read until a whole 64 KiB chunk has arrived, so a check between chunks would
+    never run for a body sent a byte at a time; shutting the socket down ends that read (with an error or
+    an early end of the body), and `fired` tells the caller it was the deadline, not the server.
+    """
+
+    def __init__(self, resp: requests.Response, seconds_left: float) -> None:
+        connection = getattr(resp.raw, "connection", None)
+        self._sock = getattr(connection, "sock", None)
+        self._lock = threading.Lock()
+        self._done = False
+        self.fired = False
+        self._timer = threading.Timer(max(0.0, seconds_left), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            if isinstance(self._sock, socket.socket):
+                try:  # the plain socket's shutdown, also for TLS: it only needs the descriptor
+                    socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def stop(self) -> bool:
+        """Disarm; True when the deadline fired first."""
+        with self._lock:
+            self._done = True
+        self._timer.cancel()
+        return self.fired
+
+
 class PoliteClient:
-    """An httpx client with the project's manners; `requests` counts every attempt made."""
+    """An httpx client with the project's manners; `requests` counts every attempt made.
+
+    Each attempt has `timeout_s` for the whole response (see the module docstring), on top of httpx's
+    per-read timeout of the same length; running out is "timed out after N s" and is retried.
+    """
 
     def __init__(
         self,
@@ -164,7 +261,10 @@ class PoliteClient:
                 got = self._once(url, headers, params)
             except httpx.TimeoutException:
                 problem = f"timed out after {self.http.timeout_s:g} s"
-            except httpx.HTTPError as e:
+            except (httpx.HTTPError, httpx.InvalidURL) as e:
+                why = hopeless(e, url, self._client.max_redirects)
+                if why:
+                    raise FetchError(f"{url}: {why}") from None
                 problem = f"{type(e).__name__}: {one_line(str(e), 120) or 'connection failed'}"
                 if unresolvable(e):
                     raise FetchError(f"{url}: {problem}") from None
@@ -183,10 +283,13 @@ class PoliteClient:
 
     def _once(self, url: str, headers: Mapping[str, str] | None, params: Mapping[str, str] | None) -> Fetched:
         cap = self.http.max_bytes
+        end = time.monotonic() + self.http.timeout_s
         with self._client.stream("GET", url, headers=dict(headers or {}), params=params) as resp:
             declared = resp.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > cap:
                 raise FetchError(f"{url}: response of {int(declared)} bytes exceeds the {cap} byte cap")
+            assert isinstance(resp.stream, httpx.SyncByteStream)
+            resp.stream = _DeadlineStream(resp.stream, resp.request, end, self.http.timeout_s)
             chunks: list[bytes] = []
             size = 0
             for chunk in resp.iter_bytes():
@@ -198,7 +301,12 @@ class PoliteClient:
 
 
 class PoliteSession(requests.Session):
-    """A requests.Session for third-party clients (arxiv, praw): our timeout, size cap, identity, count."""
+    """A requests.Session for third-party clients (arxiv, praw): our timeout, size cap, identity, count.
+
+    `timeout_s` is requests' connect and read timeout and also the deadline for the whole response, from
+    sending the request to the body's last byte; past it the request raises requests.ReadTimeout (a
+    requests.Timeout, so the clients retry it and report "timed out" as for any other timeout).
+    """
 
     def __init__(
         self,
@@ -228,18 +336,37 @@ class PoliteSession(requests.Session):
             kwargs["headers"] = headers
         self._pacer.wait(str(url), self.min_interval_s)
         self.requests += 1
+        limit = self.http.timeout_s
+        end = time.monotonic() + limit
         resp = super().request(method, str(url), *args, **kwargs)  # type: ignore[arg-type]
         cap = self.http.max_bytes
         declared = resp.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
             resp.close()
             raise ResponseTooLarge(f"response of {declared} bytes exceeds the {cap} byte cap")
+        late = requests.exceptions.ReadTimeout(
+            f"timed out after {limit:g} s for the whole response from {one_line(str(resp.url), 200)}",
+            request=resp.request,
+        )
         data = bytearray()
-        for chunk in resp.iter_content(65536):
-            data += chunk
-            if len(data) > cap:
-                resp.close()
-                raise ResponseTooLarge(f"response exceeds the {cap} byte cap")
+        watchdog = _Watchdog(resp, end - time.monotonic())
+        try:
+            for chunk in resp.iter_content(65536):
+                if time.monotonic() > end:
+                    raise late
+                data += chunk
+                if len(data) > cap:
+                    raise ResponseTooLarge(f"response exceeds the {cap} byte cap")
+        except Exception:  # the cut socket surfaces as whatever urllib3 makes of it
+            resp.close()
+            if watchdog.stop():
+                raise late from None
+            raise
+        finally:
+            watchdog.stop()
+        if watchdog.fired:  # the shut-down socket can also look like the end of a body sent without a length
+            resp.close()
+            raise late
         resp._content = bytes(data)
         resp._content_consumed = True
         sent = {str(k).lower(): str(v).lower() for k, v in dict(kwargs.get("headers") or {}).items()}
