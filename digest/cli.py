@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from digest.cli_args import parser, resolve_week
+from digest.cli_feedback import cmd_feedback
 from digest.config import Config, load_config
 from digest.errors import DigestError, InputError, NothingStoredError, say, warn, watch_interrupts
 from digest.weeks import current_week
@@ -152,7 +153,7 @@ def cmd_run(cfg: Config, args: argparse.Namespace, log: Any) -> int:
 
 
 def cmd_cluster(cfg: Config, args: argparse.Namespace, log: Any) -> int:
-    from digest.cluster import run_cluster_file
+    from digest.cluster_file import run_cluster_file
 
     n = run_cluster_file(args.input, args.output, cfg)
     log(f"{n} items clustered → {args.output}", summary=True)
@@ -179,48 +180,6 @@ def cmd_eval(cfg: Config, args: argparse.Namespace, log: Any) -> int:
 
         print(evaluate_rank(args.pools, cfg))
     return 0
-
-
-def cmd_feedback(cfg: Config, args: argparse.Namespace, log: Any) -> int:
-    from datetime import datetime, timezone
-
-    from digest.feedback import find_target, judged_target, read_mbox
-    from digest.pipeline import open_store
-    from digest.profile import Feedback, mute_terms
-
-    with open_store(cfg) as store:
-        if args.action == "list":
-            for fb in store.feedback():
-                found = find_target(store, fb.target)
-                title = f"  {_title(found[0])}" if found else ""
-                print(f"{fb.at:%Y-%m-%d}  {fb.kind:8} {fb.target}{title}")
-            return 0
-        if args.action == "import":
-            got = read_mbox(args.mbox)
-            new = sum(store.add_feedback(fb.kind, fb.target, fb.at) for fb in got)
-            print(f"{args.mbox}: {len(got)} judgements read, {new} new")
-            return 0
-        target = judged_target(args.action, args.target)
-        if not target:
-            raise InputError(f"feedback {args.action}: empty target")
-        new = store.add_feedback(args.action, target)
-        found = find_target(store, target)
-        if found:  # say what was judged, so a mistyped id or URL shows at once
-            note = f" — {_title(found[0])}"
-        elif args.action == "mute":  # what the ranking will silence: a URL's site, or a keyword
-            _, domain, _ = mute_terms(Feedback(kind="mute", target=target, at=datetime.now(timezone.utc)), {})
-            note = f" — everything from {domain}" if domain else " — every item containing it"
-        else:
-            note = " — not in the store: it counts once an item by that id or URL is collected"
-        print(f"{args.action}: {target}{note}" + ("" if new else " (already stored)"))
-    return 0
-
-
-def _title(item: Any) -> str:
-    """A stored item as feedback output names it: its title (or text, or URL), quoted and clipped."""
-    from digest.signals import clip
-
-    return f'"{clip(item.title or item.text or item.url)}"'
 
 
 def cmd_feeds(cfg: Config, args: argparse.Namespace, log: Any) -> int:

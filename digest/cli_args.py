@@ -73,18 +73,19 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--pools", required=True, metavar="DIR")
     c = sub.add_parser("feedback", help="teach the ranking: like, dislike or mute; import replies")
     fb = c.add_subparsers(dest="action", required=True, metavar="ACTION")
-    for kind, what in (
-        ("like", "more like this"),
-        ("dislike", "less like this"),
-        ("mute", "never show this"),
+    for kind, what, target in (
+        ("like", "more like this", "item key, URL or arXiv id (also as the email's 'id: KEY')"),
+        ("dislike", "less like this", "item key, URL or arXiv id (also as the email's 'id: KEY')"),
+        ("mute", "never show this", "item key, URL, arXiv id, or a word or phrase"),
+        ("forget", "delete every judgement on this (undo)", "what was judged, as `feedback list` shows it"),
     ):
         f = fb.add_parser(kind, help=what)
-        f.add_argument("target", metavar="ITEM-OR-URL", help="item key, URL, arXiv id (mute: also a keyword)")
-    f = fb.add_parser(
-        "import", help="read feedback replies (the email's like/dislike/mute links) from an mbox"
-    )
+        f.add_argument(
+            "target", metavar="ITEM-OR-URL" if kind in ("like", "dislike") else "TARGET", help=target
+        )
+    f = fb.add_parser("import", help="read the readers' feedback replies ([email] to and from) from an mbox")
     f.add_argument("mbox", metavar="MBOX")
-    fb.add_parser("list", help="show stored feedback")
+    fb.add_parser("list", help="show stored feedback, marking what a later judgement overrides")
     c = sub.add_parser("feeds", help="manage RSS/Atom feeds beyond the config")
     fd = c.add_subparsers(dest="action", required=True, metavar="ACTION")
     f = fd.add_parser("import", help="add the feeds of an OPML file")

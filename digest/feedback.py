@@ -12,7 +12,8 @@ import email.header
 import email.utils
 import mailbox
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.message import Message
 from html.parser import HTMLParser
@@ -24,6 +25,7 @@ from digest.errors import InputError
 from digest.errors import warn as default_warn
 from digest.models import Item
 from digest.profile import Feedback
+from digest.textfmt import strip_controls
 from digest.urls import arxiv_ids, canonical_url
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ _BARE_ARXIV = re.compile(r"^(?:arxiv:\s*)?(\d{4}\.\d{4,5})(?:v\d+)?$", re.I)
 _POST_KEY = re.compile(r"https://(?:reddit\.com/comments/([a-z0-9]+)|news\.ycombinator\.com/item\?id=(\d+))")
 _SUBJECT = re.compile(r"\bdigest(?:\s+feedback)?\s*:?\s+(like|dislike|mute)\s+(.+?)\s*$", re.I)
 _BODY = re.compile(r"\s*(like|dislike|mute)\s+(\S.*?)\s*", re.I)  # one line of a reply's body
+_ID_LABEL = re.compile(r"^id:\s*", re.I)  # the plain-text email's "id: arxiv:2504.16074" under each story
 
 
 def parse_target(s: str) -> str:
@@ -70,14 +73,66 @@ def parse_target(s: str) -> str:
 def judged_target(kind: str, raw: str) -> str:
     """What a judgement is stored under: an item key as given ("rss:Kagi Blog:08f2…" keeps its case and
     spaces), a URL or arXiv id as `parse_target` spells it, and a muted phrase ("vibe coding") as itself.
+    The plain-text email's spelling, "id: arxiv:2504.16074", is the id it labels.
 
     One rule for the command line and for mailed replies, so the email's "Mute this" on a blog post whose
     feed name has a space mutes that feed, whichever way it comes back.
     """
-    raw = " ".join((raw or "").split())
+    raw = _ID_LABEL.sub("", " ".join((raw or "").split()))
     if kind == "mute" and " " in raw and not _KEY.match(raw):
         return raw.lower()
     return parse_target(raw)
+
+
+def is_item_ref(target: str) -> bool:
+    """Whether a parsed target names an item (an item key, arXiv id or URL), not a keyword: only those can
+    be liked or disliked, since the ranking learns from the item's text."""
+    return target.startswith(("http://", "https://")) or bool(_KEY.match(target))
+
+
+def resolve_target(store: SQLiteStore, target: str) -> str:
+    """An item key as stored: "rss:ainews:cecabe3119e5" is "rss:AINews:cecabe3119e5" when that is the only
+    stored key spelled so in any case (a feed's name keeps its case in the key, a typed key seldom does).
+    Anything else, or a key stored as given, or one matching several, is returned unchanged."""
+    if not _KEY.match(target) or store.find_items(target):
+        return target
+    keys = store.item_keys_nocase(target)
+    return keys[0] if len(keys) == 1 else target
+
+
+def unmatchable_mute(target: str) -> str:
+    """Why muting a URL of nothing stored could never silence anything, or "".
+
+    Reddit's own media hosts (v.redd.it, i.redd.it, preview.redd.it) are never an item's URL: the Reddit
+    source gives such a post its thread's URL, so "everything from v.redd.it" would be nothing.
+    """
+    from sources.reddit import _MEDIA_HOSTS
+
+    if not target.startswith(("http://", "https://")):
+        return ""
+    host = urlsplit(target).hostname or ""
+    for media in (h for h in _MEDIA_HOSTS if h.endswith("redd.it")):
+        if host == media or host.endswith("." + media):
+            return (
+                f"{target}: Reddit shows its {media} media under the post's thread URL, so no item comes "
+                "from there; mute the thread's URL or the subreddit ([profile] muted_sources) instead"
+            )
+    return ""
+
+
+def superseded(feedback: Sequence[Feedback]) -> dict[tuple[str, str], Feedback]:
+    """(kind, target) of each like or dislike that a later opposite judgement on the same target overrides
+    → that judgement. The latest like or dislike on a target is the one that counts, as the ranking reads
+    them (`profile.build_profile`); mutes stand on their own."""
+    latest: dict[str, Feedback] = {}
+    for fb in sorted(feedback, key=lambda f: f.at):
+        if fb.kind in ("like", "dislike"):
+            latest[fb.target] = fb
+    return {
+        (fb.kind, fb.target): latest[fb.target]
+        for fb in feedback
+        if fb.kind in ("like", "dislike") and latest[fb.target].kind != fb.kind
+    }
 
 
 def find_target(store: SQLiteStore, target: str) -> list[Item]:
@@ -203,6 +258,16 @@ def _when(msg: Message) -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _judgement(m: re.Match[str]) -> tuple[str, str] | None:
+    """A matched "like|dislike|mute TARGET" as (kind, stored target); None when it judges nothing the
+    ranking could use: an empty target, or a like or dislike of a word ("Like GPT-5, it plans …")."""
+    kind = m.group(1).lower()
+    target = judged_target(kind, m.group(2).strip())
+    if not target or (kind != "mute" and not is_item_ref(target)):
+        return None
+    return kind, target
+
+
 def _judgements(msg: Message) -> list[tuple[str, str]]:
     """What a reply judges: its subject's judgement (a feedback link's reply), else its body's first lines.
 
@@ -211,31 +276,32 @@ def _judgements(msg: Message) -> list[tuple[str, str]]:
     begins "Like GPT-5, …" must not count as feedback.
     """
     m = _SUBJECT.search(_header(msg, "Subject"))
-    found = [m] if m else []
-    if m is None:  # a client may drop the subject; the body's first lines say the same thing
-        for line in _body(msg).lstrip().splitlines():
-            if not (b := _BODY.fullmatch(line)):
-                break
-            found.append(b)
+    if m is not None:
+        return [j] if (j := _judgement(m)) else []
     out: list[tuple[str, str]] = []
-    for m in found:
-        kind, raw = m.group(1).lower(), m.group(2).strip()
-        target = judged_target(kind, raw)
-        if target:
-            out.append((kind, target))
+    for line in _body(msg).lstrip().splitlines():  # a client may drop the subject; the body says the same
+        if not (b := _BODY.fullmatch(line)) or not (j := _judgement(b)):
+            break
+        out.append(j)
     return out
 
 
-def read_mbox(path: str, warn: Callable[[str], None] | None = None) -> list[Feedback]:
-    """Every like/dislike/mute reply in the mbox at `path`, oldest first; other mail is ignored.
+@dataclass(frozen=True)
+class Replies:
+    """The judgements of an mbox's replies from the digest's own readers, and what others sent."""
 
-    A message that cannot be read is skipped with one warning line naming the mbox and the message's
-    number (counting from 1), passed to `warn` (default: stderr); the other messages still count.
-    """
+    judgements: tuple[Feedback, ...]  # oldest first
+    skipped: tuple[tuple[str, int], ...] = ()  # (sender, replies with a judgement) per sender not a reader
+
+
+def _read(path: str, warn: Callable[[str], None] | None) -> list[tuple[str, list[Feedback]]]:
+    """(the From mailbox, its judgements) for each message of the mbox at `path`, in mbox order."""
+    from digest.deliver import mailbox_key
+
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{path}: no such mbox file")
-    out: list[Feedback] = []
+    out: list[tuple[str, list[Feedback]]] = []
     try:
         box = mailbox.mbox(str(p), create=False)
         try:
@@ -243,7 +309,8 @@ def read_mbox(path: str, warn: Callable[[str], None] | None = None) -> list[Feed
                 try:
                     # Its bytes, not get_message: that decodes the "From " line as ASCII and fails on 8-bit.
                     msg = email.message_from_bytes(box.get_bytes(key))
-                    out += [Feedback(kind=k, target=t, at=_when(msg)) for k, t in _judgements(msg)]
+                    got = [Feedback(kind=k, target=t, at=_when(msg)) for k, t in _judgements(msg)]
+                    out.append((mailbox_key(" ".join(str(msg.get("From") or "").split())), got))
                 except (LookupError, ValueError, email.errors.MessageError) as e:
                     reason = " ".join(str(e).split()) or type(e).__name__
                     (warn or default_warn)(f"{path}: skipped message {n}: cannot read it ({reason})")
@@ -251,5 +318,42 @@ def read_mbox(path: str, warn: Callable[[str], None] | None = None) -> list[Feed
             box.close()
     except (OSError, UnicodeError, mailbox.Error) as e:
         raise InputError(f"{path}: cannot read mbox: {e}") from None
-    out.sort(key=lambda f: f.at)
     return out
+
+
+def read_mbox(path: str, warn: Callable[[str], None] | None = None) -> list[Feedback]:
+    """Every like/dislike/mute reply in the mbox at `path`, oldest first, whoever sent it; other mail is
+    ignored. What the store takes is `read_replies`: the readers' replies only.
+
+    A message that cannot be read is skipped with one warning line naming the mbox and the message's
+    number (counting from 1), passed to `warn` (default: stderr); the other messages still count.
+    """
+    return sorted((fb for _, got in _read(path, warn) for fb in got), key=lambda f: f.at)
+
+
+def read_replies(path: str, readers: Iterable[str], warn: Callable[[str], None] | None = None) -> Replies:
+    """The judgements of the replies in the mbox at `path` whose From is one of `readers` (addresses,
+    compared by mailbox as `deliver.mailbox_key` does), oldest first.
+
+    The email's links and the archive's public pages carry the same mailto links, so anyone can send a
+    "mute llm": a reply from anyone else is skipped, with one warning line per sender naming it and how
+    many of its replies were skipped. (A From line can be forged; this keeps out strangers, not forgers.)
+    """
+    from digest.deliver import mailbox_key
+
+    allowed = {mailbox_key(r) for r in readers if r.strip()}
+    kept: list[Feedback] = []
+    skipped: dict[str, int] = {}
+    for sender, got in _read(path, warn):
+        if sender and sender in allowed:
+            kept += got
+        elif got:
+            skipped[sender] = skipped.get(sender, 0) + 1
+    for sender, n in skipped.items():
+        who = strip_controls(sender) or "a message without a From address"
+        (warn or default_warn)(
+            f"{path}: skipped {n} repl{'y' if n == 1 else 'ies'} from {who}: "
+            "not an address of [email] to or [email] from"
+        )
+    kept.sort(key=lambda f: f.at)
+    return Replies(judgements=tuple(kept), skipped=tuple(skipped.items()))

@@ -161,6 +161,13 @@ class SQLiteStore(LedgerTables):
         sql += " ORDER BY published, key"
         return [self._row_item(r) for r in self._query(sql, params)]
 
+    def item_keys_nocase(self, key: str) -> list[str]:
+        """Stored item keys equal to `key` in any (ASCII) case, at most two: enough to tell one from many.
+        For feedback targets typed by hand ("rss:ainews:…" for "rss:AINews:…")."""
+        return [
+            r[0] for r in self._query("SELECT key FROM items WHERE key = ? COLLATE NOCASE LIMIT 2", (key,))
+        ]
+
     def items_by_keys(self, keys: Iterable[str]) -> dict[str, Item]:
         out: dict[str, Item] = {}
         keys = list(keys)

@@ -128,13 +128,40 @@ class LedgerTables:
 
     # -- feedback ------------------------------------------------------------------------------
     def add_feedback(self, kind: str, target: str, at: datetime | None = None) -> bool:
-        """Store one judgement; the same (kind, target) twice is stored once. Returns True when new."""
+        """Store one judgement; returns True when new. The same (kind, target) again is stored once,
+        dated by the later of its times: the latest like or dislike on a target is the one that counts, so
+        a like given again after a dislike must be the newer (an older copy, such as a reply imported
+        twice, moves nothing)."""
+        when = (at or datetime.now(timezone.utc)).astimezone(timezone.utc)
         with self._tx() as db:
-            cur = db.execute(
-                "INSERT INTO feedback (kind, target, at) VALUES (?,?,?) ON CONFLICT(kind, target) DO NOTHING",
-                (kind, target, _iso(at or datetime.now(timezone.utc))),
-            )
-            return bool(cur.rowcount)
+            row = db.execute(
+                "SELECT at FROM feedback WHERE kind = ? AND target = ?", (kind, target)
+            ).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO feedback (kind, target, at) VALUES (?,?,?)", (kind, target, _iso(when))
+                )
+                return True
+            if datetime.fromisoformat(row[0]) < when:
+                db.execute(
+                    "UPDATE feedback SET at = ? WHERE kind = ? AND target = ?", (_iso(when), kind, target)
+                )
+            return False
+
+    def forget_feedback(self, targets: Iterable[str]) -> list[Feedback]:
+        """Delete every judgement on any of `targets` (as stored); returns what was deleted, oldest first."""
+        from digest.profile import Feedback
+
+        names = sorted(set(targets))
+        if not names:
+            return []
+        marks = ",".join("?" * len(names))
+        with self._tx() as db:
+            rows = db.execute(
+                f"SELECT kind, target, at FROM feedback WHERE target IN ({marks}) ORDER BY at, id", names
+            ).fetchall()
+            db.execute(f"DELETE FROM feedback WHERE target IN ({marks})", names)
+        return [Feedback(kind=r[0], target=r[1], at=datetime.fromisoformat(r[2])) for r in rows]
 
     def feedback(self) -> list[Feedback]:
         from digest.profile import Feedback

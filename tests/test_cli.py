@@ -98,6 +98,8 @@ def test_feedback_from_the_command_line_and_from_mail_replies(
     box = mailbox.mbox(str(tmp_path / "replies.mbox"))
     box.add(msg)
     box.flush()
+    # only the digest's recipients' replies count
+    Path(cfg).write_text(Path(cfg).read_text() + '[email]\nto = ["reader@example.org"]\n')
     assert main(["--config", cfg, "feedback", "import", str(tmp_path / "replies.mbox")]) == 0
     assert "1 judgements read, 1 new" in capsys.readouterr().out
     assert main(["--config", cfg, "feedback", "list"]) == 0

@@ -97,7 +97,7 @@ def test_links_round_trip_through_an_mbox(tmp_path: Path) -> None:
     box.add(_reply(links["like"], "Mon, 09 Feb 2026 09:00:00 +0000"))
     unrelated = EmailMessage()
     unrelated["Subject"] = "lunch?"
-    unrelated.set_content("like pizza")  # body "like X" without our subject still counts; test below
+    unrelated.set_content("like pizza")  # a like of a word is no judgement: only mute takes words
     box.add(unrelated)
     quoted = EmailMessage()
     quoted["Subject"] = "Re: digest feedback: mute https://www.spam.example/a?utm_medium=x"
@@ -107,7 +107,7 @@ def test_links_round_trip_through_an_mbox(tmp_path: Path) -> None:
     box.flush()
     box.close()
     got = read_mbox(str(path))
-    kinds = [(f.kind, f.target) for f in got if f.target != "pizza"]
+    kinds = [(f.kind, f.target) for f in got]
     assert kinds == [
         ("like", "arxiv:2506.11093"),
         ("dislike", "arxiv:2506.11093"),
