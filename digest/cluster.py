@@ -25,7 +25,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 
 import numpy as np
@@ -44,8 +43,7 @@ from digest.cluster_link import (
     same_product,
 )
 from digest.cluster_text import Features, build_features, channel
-from digest.config import ClusterConfig, Config
-from digest.itemfile import read_items, write_lines
+from digest.config import ClusterConfig
 from digest.models import Item, Story
 from digest.textfmt import truncate
 
@@ -307,17 +305,4 @@ def _inlinks(group: list[int], feats: Features, items: Sequence[Item]) -> dict[s
     return out
 
 
-def run_cluster_file(input_path: str, output_path: str, cfg: Config) -> int:
-    """`digest cluster`: embed and cluster an item file; one {"id","story"} line per input item."""
-    from digest.embed import embed_items, load_embedder
-
-    items = read_items(input_path)
-    vectors = embed_items(items, load_embedder(cfg.embed)) if items else np.zeros((0, 0), np.float32)
-    story_of = {key: s.id for s in cluster(items, vectors, cfg.cluster) for key in s.item_keys}
-    write_lines(
-        output_path, (json.dumps({"id": i.key, "story": story_of[i.key]}, ensure_ascii=False) for i in items)
-    )
-    return len(items)
-
-
-__all__ = ["DEFAULT_SIMILARITY", "channel", "cluster", "link_joins", "run_cluster_file", "story_id"]
+__all__ = ["DEFAULT_SIMILARITY", "channel", "cluster", "headline", "link_joins", "story_id"]

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from cluster_helpers import T0, groups, item, orthogonal
 
-from digest.cluster import cluster, run_cluster_file, story_id
+from digest.cluster import cluster, story_id
+from digest.cluster_file import run_cluster_file
 from digest.config import ClusterConfig, Config, EmbedConfig
 from digest.embed import Embedder, embed_items, load_embedder
 from digest.errors import InputError
