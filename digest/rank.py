@@ -54,6 +54,10 @@ WEIGHTS = {
     "freshness": 0.2,
     "novelty": 1.0,  # a near copy of a story sent in the last ten issues costs as much as a big team earns
 }
+# A few likes say little next to the reader's interests: two liked items once moved the week's biggest
+# launch from #2 to #218 (z-scores make any two likes as loud as two hundred). Beside interests, the
+# liked signals grow with the number of likes and reach their full weight at this many.
+LIKES_FOR_FULL_WEIGHT = 20
 WIDE_COVERAGE = 0.5  # coverage (weighted) from which a story leads the issue: two sources, or 4+ threads
 NEGATIVE_FLOOR = 0.25  # cosine to a negative interest or disliked item below this costs nothing
 NEGATIVE_SCALE = 4.0
@@ -158,6 +162,7 @@ def rank(
     z_interest = zscore_by_source(sims["interest"], stories) if "interest" in sims else np.zeros(len(stories))
     z_liked = zscore_by_source(sims["liked"], stories) if "liked" in sims else np.zeros(len(stories))
     z_nearest = zscore_by_source(sims["liked_cos"], stories) if "liked" in sims else np.zeros(len(stories))
+    like_weight = min(1.0, len(profile.liked_vecs) / LIKES_FOR_FULL_WEIGHT) if "interest" in sims else 1.0
     eng = engagement(stories)
     titles = title_scores(profile.title_examples, [s.headline or s.lead.title for s in stories])
     records = record_scores(profile.liked_records, [s.lead for s in stories])
@@ -177,8 +182,8 @@ def rank(
             if comp["interest"] > 0:  # a below-average match is no reason to show
                 why.append((comp["interest"], f"matches '{best}' {sims['interest_cos'][i]:.2f}"))
         if "liked" in sims:
-            comp["liked"] = WEIGHTS["liked"] * float(z_liked[i])
-            comp["nearest_liked"] = WEIGHTS["nearest_liked"] * float(z_nearest[i])
+            comp["liked"] = like_weight * WEIGHTS["liked"] * float(z_liked[i])
+            comp["nearest_liked"] = like_weight * WEIGHTS["nearest_liked"] * float(z_nearest[i])
             title = clip(profile.liked_titles[int(sims["liked_best"][i])].replace("*", ""))
             label = "likes classifier, nearest" if profile.classifier is not None else "similar to"
             if comp["liked"] + comp["nearest_liked"] > 0:

@@ -67,3 +67,18 @@ def test_a_second_domain_adds_coverage() -> None:
     )
     assert coverage(two)[0] > coverage(one)[0]
     assert coverage(two)[1] == "2 sites" and coverage(one)[1] == ""
+
+
+def test_a_few_likes_beside_interests_count_little_and_grow_to_full_weight() -> None:
+    """Two likes on another topic once outweighed the reader's interests for the whole week (a launch
+    fell from #2 to #218); z-scores made two likes as loud as two hundred."""
+    stories = [story(item("rss:a", "agent")), story(item("rss:c", "crypto"))]
+
+    def first(likes: int, interests: tuple[Interest, ...] = (Interest("agent"),)) -> str:
+        liked = [item(f"rss:l{k}", "crypto") for k in range(likes)]
+        profile = build_profile(ProfileConfig(interests=interests), TopicEmbedder(), liked, [], {})
+        return rank_stories(stories, profile)[0].story.id
+
+    assert first(2) == "rss:a"  # the interest leads while the likes are few
+    assert first(20) == "rss:c"  # enough likes: what the reader picked outweighs what they said
+    assert first(2, interests=()) == "rss:c"  # with no interests, the likes are all there is
