@@ -106,12 +106,12 @@ def unmatchable_mute(target: str) -> str:
     Reddit's own media hosts (v.redd.it, i.redd.it, preview.redd.it) are never an item's URL: the Reddit
     source gives such a post its thread's URL, so "everything from v.redd.it" would be nothing.
     """
-    from sources.reddit import _MEDIA_HOSTS
+    from sources.reddit import MEDIA_HOSTS
 
     if not target.startswith(("http://", "https://")):
         return ""
     host = urlsplit(target).hostname or ""
-    for media in (h for h in _MEDIA_HOSTS if h.endswith("redd.it")):
+    for media in (h for h in MEDIA_HOSTS if h.endswith("redd.it")):
         if host == media or host.endswith("." + media):
             return (
                 f"{target}: Reddit shows its {media} media under the post's thread URL, so no item comes "

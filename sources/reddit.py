@@ -43,7 +43,7 @@ _SPANS: tuple[tuple[str, float | None], ...] = (
 _THREAD = re.compile(
     r"^(?:https?://(?:www\.|old\.|new\.)?reddit\.com)?(/r/\w+/comments/([a-z0-9]+)(?:/[^?#]*)?)", re.I
 )
-_MEDIA_HOSTS = ("i.redd.it", "v.redd.it", "preview.redd.it", "i.imgur.com")
+MEDIA_HOSTS = ("i.redd.it", "v.redd.it", "preview.redd.it", "i.imgur.com")
 _LINK_ANCHOR = re.compile(r"""<a\s+href=["']([^"']+)["'][^>]*>\s*\[link\]\s*</a>""", re.I)
 _RSS_PAGE = 100
 _RSS_MAX_PAGES = 10
@@ -70,7 +70,7 @@ def _thread_url(permalink: str) -> str:
 
 def _is_media(url: str) -> bool:
     host = re.sub(r"^https?://", "", url).split("/")[0].lower()
-    return host.endswith(_MEDIA_HOSTS) or "reddit.com/gallery/" in url
+    return host.endswith(MEDIA_HOSTS) or "reddit.com/gallery/" in url
 
 
 def parse_submission(d: Mapping[str, Any]) -> Item:
