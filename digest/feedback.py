@@ -136,22 +136,10 @@ def superseded(feedback: Sequence[Feedback]) -> dict[tuple[str, str], Feedback]:
 
 
 def find_target(store: SQLiteStore, target: str) -> list[Item]:
-    """Stored items a parsed target names: by key or URL as stored, else by canonical URL.
-
-    A stored URL keeps the spelling its source gave ("https://www.anthropic.com/news/…"), a target
-    is canonical ("https://anthropic.com/news/…"): the URL's last path segment or query value finds
-    candidates, and the canonical forms of their URL (first) or links decide.
-    """
-    found = store.find_items(target)
-    if found or not target.startswith("https://"):
-        return found
-    parts = urlsplit(target)
-    tail = parts.query.rpartition("=")[2] or parts.path.rstrip("/").rpartition("/")[2]
-    if len(tail) < 3:
-        return []
-    candidates = store.find_items(tail, fragment=True)
-    own = [i for i in candidates if canonical_url(i.url) == target]
-    return own or [i for i in candidates if any(canonical_url(u) == target for u in i.links)]
+    """Stored items a parsed target names: the item whose key, URL or canonical URL it is, else the
+    items that link to it. A stored URL keeps the spelling its source gave ("https://www.anthropic.com/
+    news/…"), a target is canonical ("https://anthropic.com/news/…"): the store indexes both forms."""
+    return store.find_items(target)
 
 
 def feedback_links(target: str, reply_to: str, week: str) -> dict[str, str]:
