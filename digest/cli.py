@@ -82,7 +82,8 @@ def cmd_export(cfg: Config, args: argparse.Namespace, log: Any) -> int:
             raise InputError(
                 f"--source: no stored item comes from '{args.source}' (known: {', '.join(names) or 'none'})"
             )
-        for item in store.items_between(start, end, args.source):
+        whole = not args.week and not args.source
+        for item in store.each_item() if whole else store.items_between(start, end, args.source):
             sys.stdout.write(item_to_json(item) + "\n")
     return 0
 

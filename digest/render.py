@@ -327,10 +327,14 @@ def _entry_html(s: IssueSummary, base: str) -> str:
     return str(Markup("<ol>{}</ol>").format(items) + more)
 
 
+FEED_ENTRIES = 20  # a feed reader needs the recent issues; the archive index lists them all
+
+
 def render_feed(issues: Sequence[IssueSummary], cfg: Config) -> str:
-    """Atom feed of final issues only, newest first; ids are stable UUIDs derived from list id and week."""
+    """Atom feed of the `FEED_ENTRIES` newest final issues, newest first; ids are stable UUIDs derived from
+    list id and week."""
     base = cfg.archive.base_url.rstrip("/") + "/" if cfg.archive.base_url else ""
-    final = sorted((s for s in issues if s.final), key=lambda s: s.week, reverse=True)
+    final = sorted((s for s in issues if s.final), key=lambda s: s.week, reverse=True)[:FEED_ENTRIES]
     ns = uuid.uuid5(uuid.NAMESPACE_DNS, cfg.email.list_label)
     entries = [
         {

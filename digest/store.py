@@ -191,6 +191,16 @@ class SQLiteStore(LedgerTables):
         sql += " ORDER BY published, key"
         return [self._row_item(r) for r in self._query(sql, params)]
 
+    def each_item(self, batch: int = 1000) -> Iterator[Item]:
+        """Every stored item, oldest first, read `batch` rows at a time (`digest export` of a year's store
+        held all 80,000 items in memory, 306 MB, before writing the first line)."""
+        try:
+            cur = self.db.execute(f"SELECT {self._ITEM_COLS} FROM items ORDER BY published, key")
+            while rows := cur.fetchmany(batch):
+                yield from (self._row_item(r) for r in rows)
+        except sqlite3.Error as e:
+            raise StorageError(explain(self.path, e)) from None
+
     def item_keys_nocase(self, key: str) -> list[str]:
         """Stored item keys equal to `key` in any (ASCII) case, at most two: enough to tell one from many.
         For feedback targets typed by hand ("rss:ainews:…" for "rss:AINews:…")."""

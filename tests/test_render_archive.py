@@ -46,3 +46,23 @@ def test_index_lists_issues_newest_first_with_relative_links():
     assert hrefs[1:] == ["2026-W07/index.html", "2026-W06/index.html", "2026-W05/index.html"]
     assert "in progress" in html
     assert "Week five &lt;b&gt;&amp;&lt;/b&gt;" in html
+
+
+def test_a_years_feed_holds_the_newest_issues_and_the_index_all_of_them():
+    """A weekly cron job for a year: the feed must not grow by every issue forever."""
+    from datetime import datetime, timedelta, timezone
+
+    from digest.render import FEED_ENTRIES, IssueSummary
+
+    start = datetime(2026, 1, 5, 7, tzinfo=timezone.utc)
+    year = [
+        IssueSummary(
+            f"2026-W{w:02d}", f"Week {w}", start + timedelta(weeks=w - 2), 10, f"2026-W{w:02d}/index.html"
+        )
+        for w in range(2, 54 - 1)
+    ]
+    entries = feedparser.parse(render_feed(year, CFG)).entries
+    assert len(year) > FEED_ENTRIES == len(entries)
+    assert [e.title for e in entries] == [f"Week {w}" for w in range(52, 52 - FEED_ENTRIES, -1)]
+    index = render_index(year, CFG)
+    assert all(f"Week {w}<" in index for w in range(2, 53))

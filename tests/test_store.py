@@ -182,3 +182,11 @@ def test_an_issue_that_reached_nobody_is_not_in_the_ledger_of_sent_stories(store
     store.mark_sent("2026-W05", "ada@example.org", "<m@y>")  # the retry went out
     assert [f.week for f in store.featured_before("2026-W07")] == ["2026-W04", "2026-W05", "2026-W06"]
     assert store.undelivered_before("2026-W07") == []
+
+
+def test_each_item_reads_the_whole_store_in_batches_in_export_order(store: SQLiteStore) -> None:
+    items = [item(f"arxiv:{k}", published=T0 - timedelta(days=k % 4)) for k in range(7)]
+    store.upsert_items(items)
+    everything = store.items_between(datetime(1970, 1, 1, tzinfo=timezone.utc), T0 + timedelta(days=1))
+    assert [i.key for i in store.each_item(batch=2)] == [i.key for i in everything]
+    assert len(everything) == 7
