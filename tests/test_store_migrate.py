@@ -90,3 +90,13 @@ def test_a_canonical_target_finds_the_item_by_its_own_url_before_the_posts_linki
         assert [i.key for i in store.find_items("https://anthropic.com/news/x")] == ["rss:lab:1"]
         store.upsert_items([post(2, links=("https://www.example.org/essay/",))])
         assert [i.key for i in store.find_items("https://example.org/essay")] == ["reddit:2"]
+
+
+def test_the_store_benchmark_runs_small_and_finds_every_target(capsys: object) -> None:
+    from digest.bench_store import main
+
+    main(["--weeks", "2", "--items", "100", "--judgements", "4"])
+    out = capsys.readouterr().out  # type: ignore[attr-defined]
+    assert "store after 2 weeks of 100 items (200 items, one vector each)" in out
+    assert "4 feedback lookups:" in out and "(4 found)" in out
+    assert "one week's items: 100 in" in out and "export of everything: 200 items" in out
