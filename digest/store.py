@@ -22,14 +22,9 @@ import numpy as np
 from digest.config import FeedConfig
 from digest.errors import StorageError
 from digest.models import Item, SourceResult
-from digest.schema import MIGRATIONS, SCHEMA_VERSION, explain
+from digest.schema import explain, link_forms, migrate
 from digest.store_ledgers import LedgerTables, _iso, _now
 from digest.urls import canonical_url
-
-
-def _link_forms(links: Iterable[str]) -> set[str]:
-    """Each link as given and in canonical form: a feedback target is canonical, a stored link seldom."""
-    return {form for u in links for form in (u, canonical_url(u)) if form}
 
 
 class SQLiteStore(LedgerTables):
@@ -60,7 +55,8 @@ class SQLiteStore(LedgerTables):
             try:
                 yield self.db
             except BaseException:
-                self.db.execute("ROLLBACK")
+                if self.db.in_transaction:  # SQLite may have rolled back already (a full disk)
+                    self.db.execute("ROLLBACK")
                 raise
             self.db.execute("COMMIT")
         except sqlite3.Error as e:
@@ -73,38 +69,7 @@ class SQLiteStore(LedgerTables):
             raise StorageError(explain(self.path, e)) from None
 
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StorageError(
-                f"{self.path}: schema version {version} is newer than this digest "
-                f"({SCHEMA_VERSION}); upgrade digest"
-            )
-        for v in range(version + 1, SCHEMA_VERSION + 1):
-            with self._tx() as db:
-                for stmt in MIGRATIONS[v].split(";"):
-                    if stmt.strip():
-                        db.execute(stmt)
-                if v == 2:
-                    self._backfill_links(db)
-                db.execute(f"PRAGMA user_version = {v}")
-        if 0 < version < 2 <= SCHEMA_VERSION:
-            # Once, after schema 2 rebuilt the embeddings table: give the emptied pages back (a year's
-            # store shrinks from 0.9 GB to 0.37 GB, in about 2 s). A failure (a full disk) loses nothing.
-            try:
-                self.db.execute("VACUUM")
-            except sqlite3.Error:
-                pass
-
-    @staticmethod
-    def _backfill_links(db: sqlite3.Connection) -> None:
-        """Schema 2 for rows stored before it: each item's canonical URL and its links' index."""
-        rows = db.execute("SELECT key, url, links FROM items").fetchall()
-        for key, url, links in rows:
-            db.execute("UPDATE items SET canon = ? WHERE key = ?", (canonical_url(url), key))
-            db.executemany(
-                "INSERT OR IGNORE INTO item_links (link, key) VALUES (?, ?)",
-                [(u, key) for u in _link_forms(json.loads(links))],
-            )
+        migrate(self.db, self.path)
 
     def close(self) -> None:
         self.db.close()
@@ -157,7 +122,7 @@ class SQLiteStore(LedgerTables):
                 db.execute("DELETE FROM item_links WHERE key = ?", (it.key,))
             db.executemany(
                 "INSERT OR IGNORE INTO item_links (link, key) VALUES (?, ?)",
-                [(u, it.key) for u in _link_forms(it.links)],
+                [(u, it.key) for u in link_forms(it.links)],
             )
         return new
 

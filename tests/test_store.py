@@ -11,7 +11,8 @@ import pytest
 
 from digest.errors import StorageError
 from digest.models import Item, SourceResult
-from digest.store import SCHEMA_VERSION, SQLiteStore
+from digest.schema import SCHEMA_VERSION
+from digest.store import SQLiteStore
 
 T0 = datetime(2026, 2, 3, 12, tzinfo=timezone.utc)
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from digest.models import Item
-from digest.schema import MIGRATIONS
-from digest.store import SCHEMA_VERSION, SQLiteStore
+from digest.schema import MIGRATIONS, SCHEMA_VERSION
+from digest.store import SQLiteStore
 
 T0 = datetime(2026, 2, 3, 12, tzinfo=timezone.utc)
 
@@ -100,3 +100,92 @@ def test_the_store_benchmark_runs_small_and_finds_every_target(capsys: object) -
     assert "store after 2 weeks of 100 items (200 items, one vector each)" in out
     assert "4 feedback lookups:" in out and "(4 found)" in out
     assert "one week's items: 100 in" in out and "export of everything: 200 items" in out
+
+
+def _v1_store(path: Path, items: int = 3) -> None:
+    db = sqlite3.connect(path)
+    db.executescript(MIGRATIONS[1])
+    for n in range(items):
+        db.execute(
+            "INSERT INTO items VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (f"reddit:{n}", "reddit", f"https://www.reddit.com/r/x/comments/{n}/", f"post {n}", "",
+             T0.isoformat(), None, "[]", "[]", "{}", f'["https://example.com/{n}"]', "x", "", "h",
+             T0.isoformat(), T0.isoformat()),
+        )  # fmt: skip
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+
+
+def test_two_commands_opening_an_old_store_at_once_both_work(tmp_path: Path) -> None:
+    """The second one to take the write lock finds the upgrade done (it once failed on "duplicate column
+    name: canon"). The race is made certain: while the first has read the old version, a second
+    connection upgrades the store."""
+    from digest.schema import migrate
+
+    path = tmp_path / "old.db"
+    _v1_store(path)
+    first = sqlite3.connect(path, isolation_level=None)
+
+    def meanwhile(_line: str) -> None:
+        SQLiteStore(path).close()  # another command opens the store and upgrades it first
+
+    migrate(first, str(path), tell=meanwhile)
+    first.close()
+    with SQLiteStore(path) as store:
+        assert store.schema_version == 2
+        assert [i.key for i in store.find_items("https://example.com/1")] == ["reddit:1"]
+
+
+def test_an_upgrade_that_would_not_fit_on_the_disk_changes_nothing(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Faked: the disk's free space (this test cannot fill a real disk). A store migrated on a nearly
+    full disk once left a full disk and a store no later write could use."""
+    import shutil
+
+    from digest.errors import StorageError
+
+    path = tmp_path / "old.db"
+    _v1_store(path)
+    real = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda _p: real._replace(free=100))
+    try:
+        SQLiteStore(path)
+        raise AssertionError("the upgrade ran")
+    except StorageError as e:
+        assert "needs about" in str(e) and "nothing was changed" in str(e)
+    monkeypatch.undo()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+
+
+def test_a_full_disk_is_named_as_such_not_as_a_failed_rollback(tmp_path: Path) -> None:
+    """SQLite rolls a transaction back itself on a full disk; rolling back again reported "cannot rollback
+    - no transaction is active" instead. The disk is made full with max_page_count."""
+    from digest.errors import StorageError
+
+    store = SQLiteStore(tmp_path / "d.db")
+    pages = store.db.execute("PRAGMA page_count").fetchone()[0]
+    store.db.execute(f"PRAGMA max_page_count = {pages + 5}")
+    big = [Item(key=f"rss:{n}", source="rss", url=f"https://x.example/{n}", title="t" * 500,
+                text="b" * 3000, published=T0) for n in range(200)]  # fmt: skip
+    try:
+        store.upsert_items(big)
+        raise AssertionError("the disk did not fill")
+    except StorageError as e:
+        assert "full" in str(e) and "rollback" not in str(e)
+    finally:
+        store.close()
+
+
+def test_free_pages_left_by_an_interrupted_upgrade_are_given_back_on_a_later_open(tmp_path: Path) -> None:
+    from digest.schema import compact
+
+    path = tmp_path / "d.db"
+    with SQLiteStore(path) as store:
+        store.put_embeddings("m", {f"h{n}": np.zeros(384, np.float32) for n in range(3000)})
+        store.db.execute("DELETE FROM embeddings")  # as a rebuilt table leaves its old pages
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        before = path.stat().st_size
+        compact(store.db, str(path), floor=1 << 20)
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        assert path.stat().st_size < before / 2
