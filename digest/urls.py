@@ -12,15 +12,19 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
-# Query keys that only say where a click came from; never part of what the page is. A short generic key
-# (`t`, `s`, `source`, `src`, `output`) is a page's identity on many sites (a forum's `viewtopic.php?t=101`,
-# a WordPress search `?s=`), so it is dropped only on the hosts of `_HOST_TRACKING`.
+# Query keys that only say where a click came from; never part of what the page is. The one-letter keys
+# `t` and `s` are a page's identity on many sites (a forum's `viewtopic.php?t=101`, a WordPress search
+# `?s=`), so they are dropped only on the hosts of `_HOST_TRACKING`. (`source`, `src` and `output` stay
+# global: `?source=rss` is how Medium's custom domains tag every feed link, and item keys of stored feed
+# entries were made with them dropped.)
 _TRACKING_KEYS = frozenset(
     {
         "ref",
         "ref_src",
         "ref_url",
         "referrer",
+        "source",
+        "src",
         "fbclid",
         "gclid",
         "dclid",
@@ -38,6 +42,7 @@ _TRACKING_KEYS = frozenset(
         "trk",
         "spm",
         "amp",
+        "output",
         "outputtype",
         "sh",
         "feature",
@@ -46,10 +51,9 @@ _TRACKING_KEYS = frozenset(
     }
 )
 _TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "hmb_", "at_", "__twitter", "oly_")
-# Generic keys that are tracking on one host (and its subdomains): X's share links carry `?s=20&t=...`
-# and `src=` (where a search was typed), Medium's feed links `?source=rss-...`. (YouTube keeps only
-# `_QUERY_IDENTITY` keys, so its `t=` start time is dropped there.)
-_HOST_TRACKING = {"x.com": frozenset({"s", "t", "src"}), "medium.com": frozenset({"source"})}
+# One-letter keys that are tracking on one host (and its subdomains): X's share links carry `?s=20&t=...`.
+# (YouTube keeps only `_QUERY_IDENTITY` keys, so its `t=` start time is dropped there.)
+_HOST_TRACKING = {"x.com": frozenset({"s", "t"})}
 # Hosts whose identity is in the query: only these keys survive there.
 _QUERY_IDENTITY = {"youtube.com": ("v", "list"), "news.ycombinator.com": ("id",)}
 _MOBILE_PREFIXES = ("www.", "m.", "mobile.", "amp.", "old.", "new.", "np.")
