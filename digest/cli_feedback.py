@@ -95,7 +95,7 @@ def _forget(store: Any, raw: str) -> int:
 def _list_feedback(store: Any) -> int:
     """Every judgement, oldest first, each with its item's title; a like or dislike that a later opposite
     judgement overrides is marked, since only the latest of the two counts."""
-    from digest.feedback import find_target, superseded
+    from digest.feedback import find_target, is_item_ref, superseded
 
     stored = store.feedback()
     over = superseded(stored)
@@ -104,6 +104,8 @@ def _list_feedback(store: Any) -> int:
         title = f"  {_title(found[0])}" if found else ""
         later = over.get((fb.kind, fb.target))
         mark = f"  (superseded by the {later.kind} of {later.at:%Y-%m-%d})" if later else ""
+        if fb.kind != "mute" and not is_item_ref(fb.target):  # stored by an older digest
+            mark = "  (counts for nothing: only mute takes words; `digest feedback forget` removes it)"
         print(f"{fb.at:%Y-%m-%d}  {fb.kind:8} {_shown(fb.target)}{title}{mark}")
     return 0
 
@@ -113,7 +115,7 @@ def _import_feedback(cfg: Config, store: Any, path: str) -> int:
     skipped with a warning per sender."""
     from digest.feedback import read_replies, resolve_target
 
-    got = read_replies(path, (*cfg.email.to, cfg.email.from_))
+    got = read_replies(path, (*cfg.email.to, cfg.email.from_, *cfg.email.feedback_from))
     new = sum(store.add_feedback(fb.kind, resolve_target(store, fb.target), fb.at) for fb in got.judgements)
     skipped = sum(n for _, n in got.skipped)
     senders = len(got.skipped)

@@ -131,6 +131,9 @@ class EmailConfig:
     unsubscribe: str = ""  # mailto: or https: URL for List-Unsubscribe; defaults to mailto:from
     reply_to: str = ""  # Reply-To header and target of the feedback mailto: links; defaults to from
     backoff_s: float = 2.0  # wait before the first SMTP retry; doubles each time
+    feedback_from: tuple[
+        str, ...
+    ] = ()  # more addresses whose replies `feedback import` takes (besides to, from)
 
     @property
     def username(self) -> str | None:

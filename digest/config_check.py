@@ -53,9 +53,10 @@ def check_values(cfg: Config, source: str) -> None:
             raise ConfigError(f"{source}: {path}: {value!r} is out of range ({span})")
     if cfg.email.security not in ("none", "starttls", "ssl"):
         raise ConfigError(f"{source}: email.security: expected none, starttls or ssl")
-    for i, to in enumerate(cfg.email.to):
-        if not _address(to):
-            raise ConfigError(f"{source}: email.to[{i}]: not an email address: {to!r}")
+    for key in ("to", "feedback_from"):
+        for i, value in enumerate(getattr(cfg.email, key)):
+            if not _address(value):
+                raise ConfigError(f"{source}: email.{key}[{i}]: not an email address: {value!r}")
     for key in ("from_", "reply_to"):
         value = getattr(cfg.email, key)
         if (value or key == "from_") and not _address(value):

@@ -340,8 +340,8 @@ def read_replies(path: str, readers: Iterable[str], warn: Callable[[str], None] 
     for sender, n in skipped.items():
         who = strip_controls(sender) or "a message without a From address"
         (warn or default_warn)(
-            f"{path}: skipped {n} repl{'y' if n == 1 else 'ies'} from {who}: "
-            "not an address of [email] to or [email] from"
+            f"{path}: skipped {n} repl{'y' if n == 1 else 'ies'} from {who}: not an address of "
+            "[email] to, from or feedback_from (list it in feedback_from to take its replies)"
         )
     kept.sort(key=lambda f: f.at)
     return Replies(judgements=tuple(kept), skipped=tuple(skipped.items()))

@@ -48,6 +48,9 @@ def _mbox(path: Path, *mails: tuple[str | None, str, str]) -> str:
     return str(path)
 
 
+SENDERS = "[email] to, from or feedback_from (list it in feedback_from to take its replies)"
+
+
 def test_only_replies_from_the_digests_recipients_or_sender_are_imported(
     cfg: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -69,11 +72,11 @@ def test_only_replies_from_the_digests_recipients_or_sender_are_imported(
     assert out == f"{path}: 3 judgements read, 3 new; 4 replies from 3 other senders skipped\n"
     assert err.splitlines() == [
         f"digest: warning: {path}: skipped 2 replies from mallory@evil.example: "
-        "not an address of [email] to or [email] from",
+        f"not an address of {SENDERS}",
         f"digest: warning: {path}: skipped 1 reply from eve@evil.example: "
-        "not an address of [email] to or [email] from",
+        f"not an address of {SENDERS}",
         f"digest: warning: {path}: skipped 1 reply from a message without a From address: "
-        "not an address of [email] to or [email] from",
+        f"not an address of {SENDERS}",
     ]
     with SQLiteStore(tmp_path / "d.db") as store:
         assert sorted((fb.kind, fb.target) for fb in store.feedback()) == [
@@ -114,3 +117,19 @@ def test_the_plain_text_emails_id_lines_are_ids_and_a_liked_word_is_no_judgement
             ("like", NEWS),
             ("mute", "hn:1"),
         ]
+
+
+def test_a_reader_who_is_not_mailed_is_listed_in_feedback_from(
+    cfg: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Replies from the owner's own address, which `[email] to` does not list (they read the archive),
+    were all skipped after the upgrade, with no way to take them short of mailing that address."""
+    path = _mbox(tmp_path / "mine.mbox", ("Me <ME@home.example>", "digest feedback: mute crypto", ""))
+    assert main(["--config", cfg, "feedback", "import", path]) == 0
+    assert "0 judgements read" in capsys.readouterr().out
+    Path(cfg).write_text(Path(cfg).read_text() + 'feedback_from = ["me@home.example"]\n')
+    assert main(["--config", cfg, "feedback", "import", path]) == 0
+    assert capsys.readouterr().out == f"{path}: 1 judgements read, 1 new\n"
+    Path(cfg).write_text(Path(cfg).read_text().replace("me@home.example", "me at home"))
+    assert main(["--config", cfg, "feedback", "import", path]) == 2
+    assert "email.feedback_from[0]: not an email address: 'me at home'" in capsys.readouterr().err

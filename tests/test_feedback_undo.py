@@ -92,12 +92,15 @@ def test_list_marks_the_judgement_a_later_opposite_one_overrides(
         store.add_feedback("like", PAPER, T)
         store.add_feedback("dislike", PAPER, T + timedelta(days=1))
         store.add_feedback("mute", "crypto", T)
+        store.add_feedback("like", "qwen", T + timedelta(days=2))  # as an older digest stored a liked word
     code, out, _ = _run(cfg, capsys, "list")
     assert code == 0
     assert out.splitlines() == [
         f'2026-02-05  like     {PAPER}  "An agent paper"  (superseded by the dislike of 2026-02-06)',
         "2026-02-05  mute     crypto",
         f'2026-02-06  dislike  {PAPER}  "An agent paper"',
+        "2026-02-07  like     qwen  (counts for nothing: only mute takes words; "
+        "`digest feedback forget` removes it)",
     ]
 
 
