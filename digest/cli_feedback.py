@@ -79,7 +79,8 @@ def _forget(store: Any, raw: str) -> int:
     """Delete every judgement on a target, however it was given (as like, dislike or mute resolve it)."""
     from digest.feedback import KINDS, find_target, judged_target, resolve_target
 
-    targets = {judged_target(k, raw) for k in KINDS} - {""}
+    # as like, dislike or mute store it, and as typed (an older digest stored "id: arxiv:…" as a word)
+    targets = {judged_target(k, raw) for k in KINDS} | {" ".join(raw.split())} - {""}
     if not targets:
         raise InputError("feedback forget: empty target")
     removed = store.forget_feedback(targets | {resolve_target(store, t) for t in targets})

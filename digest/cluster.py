@@ -235,15 +235,18 @@ def _verify_block(
     return out
 
 
-def _lead(members: Sequence[Item], inlinks: dict[str, int], central: dict[str, float]) -> Item:
-    """The primary source: an item the others link to over one that only links (a blog entry that links
-    the article of an HN post does not lead it), then paper over thread and lab post over repost, then
-    the most linked-to; among posts of one kind, the one that best stands for the rest (highest mean
-    cosine to them: "Qwen 3 release imminent", not "Qwen time" or "It's happening!"), then the earliest."""
+def _lead(
+    members: Sequence[Item], inlinks: dict[str, int], linkers: set[str], central: dict[str, float]
+) -> Item:
+    """The primary source: never an item that links to another member when some member links to none
+    (a blog entry linking an HN post's article, or a thread linking another thread, is about it); then
+    paper over thread and lab post over repost, then the most linked-to; among posts of one kind, the
+    one that best stands for the rest (highest mean cosine to them: "Qwen 3 release imminent", not "Qwen
+    time" or "It's happening!"), then the earliest."""
+    pool = [i for i in members if i.key not in linkers] or list(members)
     return min(
-        members,
+        pool,
         key=lambda i: (
-            inlinks.get(i.key, 0) == 0,
             _PRIORITY.get(i.source, 6),
             -inlinks.get(i.key, 0),
             -round(central.get(i.key, 0.0), 3),
@@ -288,21 +291,24 @@ def cluster(items: Sequence[Item], vectors: np.ndarray, cfg: ClusterConfig) -> l
     for grp in groups:
         members = [items[i] for i in sorted(grp, key=lambda i: (items[i].published, items[i].key))]
         ordered = sorted(grp)
-        lead = _lead(members, _inlinks(ordered, feats, items), _centrality(ordered, vectors, items))
+        lead = _lead(members, *_inlinks(ordered, feats, items), _centrality(ordered, vectors, items))
         stories.append(Story(id=story_id(lead), items=tuple(members), lead=lead, headline=headline(lead)))
     stories.sort(key=lambda s: (-len(s.items), s.lead.published, s.id))
     return stories
 
 
-def _inlinks(group: list[int], feats: Features, items: Sequence[Item]) -> dict[str, int]:
-    """How many members of other channels link to each member: a feed cannot vouch for its own entries."""
-    out: dict[str, int] = {}
+def _inlinks(group: list[int], feats: Features, items: Sequence[Item]) -> tuple[dict[str, int], set[str]]:
+    """How many members of other channels link to each member (a feed cannot vouch for its own
+    entries), and which members link to another member."""
+    counts: dict[str, int] = {}
+    linkers: set[str] = set()
     for i in group:
         for j in group:
-            same = feats.channels[i] >= 0 and feats.channels[i] == feats.channels[j]
-            if i != j and not same and feats.ids[i] & feats.refs[j]:
-                out[items[i].key] = out.get(items[i].key, 0) + 1
-    return out
+            if i != j and feats.ids[i] & feats.refs[j]:
+                linkers.add(items[j].key)
+                if not (feats.channels[i] >= 0 and feats.channels[i] == feats.channels[j]):
+                    counts[items[i].key] = counts.get(items[i].key, 0) + 1
+    return counts, linkers
 
 
 __all__ = ["DEFAULT_SIMILARITY", "channel", "cluster", "headline", "link_joins", "story_id"]

@@ -148,7 +148,7 @@ def rank_week(
     """
     from digest.embed import CachedEmbedder, Embedder, load_embedder
     from digest.feedback import find_target
-    from digest.profile import Profile, build_profile, muted, muted_channel
+    from digest.profile import Profile, build_profile, item_ids, muted, muted_channel
     from digest.rank import select
     from digest.static_embed import load_static_embedder
     from digest.twostage import one_stage, rank_two_stage
@@ -163,7 +163,12 @@ def rank_week(
         if found:
             feedback_items[fb.target] = found[0]
     mutes = muted(cfg.profile, feedback, feedback_items)
-    kept = [i for i in items if not muted_channel(i, mutes.sources, mutes.domains, mutes.feeds)]
+    # A muted item itself stays, so the story it joins is left out whole (its "Mute this" link).
+    kept = [
+        i
+        for i in items
+        if not muted_channel(i, mutes.sources, mutes.domains, mutes.feeds) or item_ids(i) & mutes.keys
+    ]
     if len(kept) < len(items):
         log(f"{len(items) - len(kept)} items from muted sources, feeds or domains left out")
     items = kept

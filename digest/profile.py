@@ -177,7 +177,8 @@ class Mutes:
 
 
 def _source_name(name: str) -> str:
-    return name.strip().lower().removeprefix("/").removeprefix("r/")
+    """"r/X" stays "r/x" (a subreddit only); anything else is a kind or a name of any source."""
+    return name.strip().lower().removeprefix("/")
 
 
 def muted(cfg: ProfileConfig, feedback: Sequence[Feedback], feedback_items: Mapping[str, Item]) -> Mutes:
@@ -207,19 +208,22 @@ def muted(cfg: ProfileConfig, feedback: Sequence[Feedback], feedback_items: Mapp
 def muted_channel(item: Item, sources: Sequence[str], domains: Sequence[str], feeds: Sequence[str]) -> str:
     """Why everything from where `item` came from is silenced ("muted source r/StableDiffusion"), or "".
 
-    A muted source is a source kind (`hn`, `reddit`), a subreddit (`StableDiffusion`, `r/StableDiffusion`)
-    or a feed's name (`AINews`), in any case; a muted domain covers its subdomains.
+    A muted source is a source kind (`hn`, `reddit`), a subreddit (`StableDiffusion`, `r/StableDiffusion`:
+    given with "r/", only the subreddit) or a feed's name (`AINews`), in any case; a muted domain covers
+    its subdomains; a muted feed (from muting one of its posts) is a blog feed's name.
     """
     feed = item.feed.lower()
     if item.source.lower() in sources:
         return f"muted source {item.source}"
+    if feed and item.source == "reddit" and f"r/{feed}" in sources:
+        return f"muted source r/{item.feed}"
     if feed and feed in sources:
         return f"muted source {'r/' if item.source == 'reddit' else ''}{item.feed}"
     host = site(item.url)
     for d in domains:
         if host == d or host.endswith("." + d):
             return f"muted domain {d}"
-    if feed and feed in {f.lower() for f in feeds}:
+    if feed and item.source == "rss" and feed in {f.lower() for f in feeds}:  # not r/OpenAI for "OpenAI"
         return f"muted feed {item.feed}"
     return ""
 

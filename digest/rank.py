@@ -19,7 +19,7 @@ from datetime import datetime
 import numpy as np
 
 from digest.config import RankConfig
-from digest.ledger import identity_keys, lookup
+from digest.ledger import identity_keys, lookup, story_keys
 from digest.models import Item, RankedStory, Story
 from digest.pickability import record_scores, title_scores
 from digest.profile import Featured, Profile, muted_channel
@@ -252,7 +252,7 @@ def rank(
         elif prev is not None:
             update_of = prev.week
             why.append((99.0, f"update since {prev.week}: new {', '.join(sorted(new))}"))
-        elif profile.liked_keys and keys & profile.liked_keys:
+        elif profile.liked_keys and set(story_keys(story)) & profile.liked_keys:  # not a later post about it
             comp["excluded"] = EXCLUDED
             why.append((EXCLUDED, "already liked"))
 

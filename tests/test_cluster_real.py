@@ -132,6 +132,33 @@ def test_an_entry_that_only_links_a_story_does_not_lead_it() -> None:
     assert story.lead.key == "hn:1" and story.headline == "Voxtral Transcribe 2"
     (story2,) = cluster([hn, *ads], orthogonal(3), CFG)
     assert story2.lead.key == "hn:1"
+    relay = item("rss:Relay:1", "Relay: the sponsor's post", "rss", "Relay", url="https://relay.example/1",
+                 links=(ads[0].url,))  # fmt: skip
+    (story3,) = cluster([hn, ads[0], relay], orthogonal(3), CFG)
+    assert story3.lead.key == "hn:1"  # a second feed linking the sponsor does not make it the source
+
+
+def test_a_paper_leads_over_a_thread_that_another_thread_links(embedder: Embedder) -> None:
+    """A crosspost quotes a thread's URL; the thread joins the paper by what it says (real model), not by
+    a link. Being linked to does not make the thread the primary source: the paper leads."""
+    r1_url = "https://www.reddit.com/r/LocalLLaMA/comments/aaa111/kimi_k25_tech_report/"
+    items = [
+        item("arxiv:2602.02276", "Kimi K2.5: Visual Agentic Intelligence", "arxiv", "cs.CL",
+             url="https://arxiv.org/abs/2602.02276", authors=("Kimi Team",),
+             text="We introduce Kimi K2.5, an open-source multimodal agentic model trained with joint "
+                  "text-vision pretraining and agent swarm reinforcement learning, achieving "
+                  "state-of-the-art results on agentic benchmarks."),
+        item("reddit:aaa111", "Kimi K2.5 technical report: Visual Agentic Intelligence", feed="LocalLLaMA",
+             url=r1_url, published=T0 + timedelta(hours=4),
+             text="Moonshot released the Kimi K2.5 technical report today: open-source multimodal agentic "
+                  "model, agent swarm RL, strong agentic benchmark results."),
+        item("reddit:bbb222", "Kimi K2.5 report (crosspost)", feed="singularity",
+             url="https://www.reddit.com/r/singularity/comments/bbb222/kimi_k25_report/",
+             published=T0 + timedelta(hours=6),
+             text=f"Kimi K2.5 technical report is out, visual agentic intelligence. More at {r1_url}"),
+    ]  # fmt: skip
+    (story,) = cluster(items, embed_items(items, embedder), CFG)
+    assert story.lead.key == "arxiv:2602.02276"
 
 
 def test_among_posts_of_one_kind_the_lead_is_the_one_that_stands_for_the_rest() -> None:

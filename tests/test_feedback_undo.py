@@ -124,6 +124,10 @@ def test_forget_deletes_every_judgement_on_a_target_however_it_is_spelled(
         "forget: no judgement stored on crypto; nothing to forget\n",
         "",
     )
+    with SQLiteStore(Path(cfg).parent / "d.db") as store:  # as an older digest stored the email's id line
+        store.add_feedback("dislike", "id: arxiv:2504.16074", T)
+    assert _run(cfg, capsys, "forget", "id: arxiv:2504.16074")[1].startswith("forgot: dislike id: arxiv:")
+    assert _stored(cfg) == []
 
 
 def test_a_like_or_dislike_of_a_word_is_refused_and_the_emails_id_line_is_an_id(

@@ -89,6 +89,27 @@ def test_a_muted_feed_silences_its_entries_not_a_story_that_others_carry() -> No
     assert "excluded" not in ranked["s-launch"].components
 
 
+def test_muting_a_blog_post_mutes_its_feed_not_a_subreddit_of_the_same_name() -> None:
+    blog = item("rss:OpenAI:1", "agent launch post", feed="OpenAI")
+    other = item("rss:OpenAI:2", "agent news", feed="OpenAI")
+    thread = item("reddit:o", "agent question", source="reddit", feed="OpenAI")
+    ranked = {r.story.id: r for r in rank_stories([story(other), story(thread)], _judged("mute", blog))}
+    assert "muted feed OpenAI" in ranked["rss:OpenAI:2"].reasons
+    assert "excluded" not in ranked["reddit:o"].components
+
+
+def test_a_later_post_about_a_liked_paper_is_not_left_out_as_already_liked() -> None:
+    paper = item(
+        "arxiv:2504.13837", "agent reasoning", **{**PAPER, "url": "https://arxiv.org/abs/2504.13837"}
+    )
+    liked = build_profile(ProfileConfig(interests=(Interest("agent"),)), TopicEmbedder(), [paper], [], {})
+    post = item("rss:code", "Code release: agent reasoning", url="https://lab.example/code",
+                links=("https://arxiv.org/abs/2504.13837",))  # fmt: skip
+    ranked = {r.story.id: r for r in rank_stories([story(paper), story(post)], liked)}
+    assert "already liked" in ranked["arxiv:2504.13837"].reasons
+    assert "excluded" not in ranked["rss:code"].components
+
+
 def test_a_dislike_close_to_a_story_is_named_in_its_reason() -> None:
     disliked = item("rss:d", "crypto crypto agent")
     ranked = {
@@ -132,9 +153,13 @@ def test_the_weeks_build_leaves_out_a_muted_feeds_entries_and_keeps_the_story_th
         before = build(cfg, store, "2026-W06").issue
         store.add_feedback("mute", "rss:AINews:e")
         after = build(cfg, store, "2026-W06").issue
+        # "Mute this" on the story the newsletter's entry heads: that story goes, whole
+        store.add_feedback("mute", "rss:AINews:q3")
+        muted = build(cfg, store, "2026-W06").issue
     finally:
         store.close()
     (joined,) = [s for s in before.stories if "reddit:1k9qxbl" in s.story.item_keys]
     assert "rss:AINews:q3" in joined.story.item_keys  # one story before the mute
     keys = {k for s in after.stories for k in s.story.item_keys}
     assert keys == {"reddit:1k9qxbl"}
+    assert not any("reddit:1k9qxbl" in s.story.item_keys for s in muted.stories)
