@@ -17,10 +17,9 @@ URL, an unresolvable host) fail at once.
 from __future__ import annotations
 
 import hashlib
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -32,6 +31,7 @@ import requests
 
 from digest.config import HttpConfig
 from digest.models import SourceResult, utc
+from sources.deadline import DeadlineStream, Watchdog, hard_deadline, hard_limit, hopeless
 
 MAX_RETRY_AFTER_S = 120.0  # a server asking for longer than this is treated as "give up for now"
 
@@ -128,91 +128,6 @@ def unresolvable(error: BaseException) -> bool:
     return any(marker in str(error) for marker in _NO_SUCH_HOST)
 
 
-_BAD_LOCATION = "Invalid URL in location header"  # httpx's RemoteProtocolError for an unparseable redirect
-
-
-def hopeless(error: BaseException, url: str, max_redirects: int) -> str | None:
-    """Why retrying cannot help (a redirect loop, a non-HTTP or malformed URL), in a few words; else None."""
-    if isinstance(error, httpx.TooManyRedirects):
-        return f"too many redirects (more than {max_redirects}; a redirect loop?)"
-    if isinstance(error, httpx.UnsupportedProtocol):
-        try:
-            target = str(error.request.url)
-        except RuntimeError:  # no request attached
-            target = ""
-        if target and urlsplit(url).scheme.lower() in ("http", "https"):
-            return f"redirected to {one_line(target, 120)}, which is not an http(s) URL"
-        return f"unsupported URL: {one_line(str(error), 120)}"
-    if isinstance(error, httpx.InvalidURL):
-        return f"invalid URL: {one_line(str(error), 120)}"
-    if isinstance(error, httpx.RemoteProtocolError) and str(error).startswith(_BAD_LOCATION):
-        return f"redirect to an invalid URL: {one_line(str(error), 120)}"
-    return None
-
-
-class _DeadlineStream(httpx.SyncByteStream):
-    """A raw httpx response body that raises httpx.ReadTimeout once the request's overall deadline passes.
-
-    The clock is read after every network read (before decompression, so a trickle of gzip counts too).
-    A read that has started may still wait its own per-read timeout, so a response gives up at the latest
-    about 2 x timeout_s after it was sent, never later.
-    """
-
-    def __init__(self, inner: httpx.SyncByteStream, request: httpx.Request, end: float, seconds: float):
-        self._inner = inner
-        self._request = request
-        self._end = end
-        self._seconds = seconds
-
-    def __iter__(self) -> Iterator[bytes]:
-        for chunk in self._inner:
-            if time.monotonic() > self._end:
-                raise httpx.ReadTimeout(
-                    f"the whole response took longer than {self._seconds:g} s", request=self._request
-                )
-            yield chunk
-
-    def close(self) -> None:
-        self._inner.close()
-
-
-class _Watchdog:
-    """Shuts a response's socket down at the deadline, so a read blocked on a trickling body returns.
-
-    urllib3 blocks in one read until a whole 64 KiB chunk has arrived, so a check between chunks would
-    never run for a body sent a byte at a time; shutting the socket down ends that read (with an error or
-    an early end of the body), and `fired` tells the caller it was the deadline, not the server.
-    """
-
-    def __init__(self, resp: requests.Response, seconds_left: float) -> None:
-        connection = getattr(resp.raw, "connection", None)
-        self._sock = getattr(connection, "sock", None)
-        self._lock = threading.Lock()
-        self._done = False
-        self.fired = False
-        self._timer = threading.Timer(max(0.0, seconds_left), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def _fire(self) -> None:
-        with self._lock:
-            if self._done:
-                return
-            self.fired = True
-            if isinstance(self._sock, socket.socket):
-                try:  # the plain socket's shutdown, also for TLS: it only needs the descriptor
-                    socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-    def stop(self) -> bool:
-        """Disarm; True when the deadline fired first."""
-        with self._lock:
-            self._done = True
-        self._timer.cancel()
-        return self.fired
-
-
 class PoliteClient:
     """An httpx client with the project's manners; `requests` counts every attempt made.
 
@@ -282,6 +197,17 @@ class PoliteClient:
             attempt += 1
 
     def _once(self, url: str, headers: Mapping[str, str] | None, params: Mapping[str, str] | None) -> Fetched:
+        with hard_deadline(hard_limit(self.http.timeout_s)) as fired:
+            try:
+                return self._stream(url, headers, params)
+            except Exception:
+                if fired[0]:
+                    raise httpx.ReadTimeout(f"no complete response from {url}") from None
+                raise
+
+    def _stream(
+        self, url: str, headers: Mapping[str, str] | None, params: Mapping[str, str] | None
+    ) -> Fetched:
         cap = self.http.max_bytes
         end = time.monotonic() + self.http.timeout_s
         with self._client.stream("GET", url, headers=dict(headers or {}), params=params) as resp:
@@ -289,7 +215,7 @@ class PoliteClient:
             if declared.isdigit() and int(declared) > cap:
                 raise FetchError(f"{url}: response of {int(declared)} bytes exceeds the {cap} byte cap")
             assert isinstance(resp.stream, httpx.SyncByteStream)
-            resp.stream = _DeadlineStream(resp.stream, resp.request, end, self.http.timeout_s)
+            resp.stream = DeadlineStream(resp.stream, resp.request, end, self.http.timeout_s)
             chunks: list[bytes] = []
             size = 0
             for chunk in resp.iter_bytes():
@@ -336,9 +262,21 @@ class PoliteSession(requests.Session):
             kwargs["headers"] = headers
         self._pacer.wait(str(url), self.min_interval_s)
         self.requests += 1
+        with hard_deadline(hard_limit(self.http.timeout_s)) as fired:
+            try:
+                return self._request(method, str(url), *args, **kwargs)
+            except Exception:
+                if fired[0]:
+                    raise requests.exceptions.ReadTimeout(
+                        f"timed out after {hard_limit(self.http.timeout_s):g} s with no complete response "
+                        f"from {one_line(str(url), 200)}"
+                    ) from None
+                raise
+
+    def _request(self, method: str | bytes, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         limit = self.http.timeout_s
         end = time.monotonic() + limit
-        resp = super().request(method, str(url), *args, **kwargs)  # type: ignore[arg-type]
+        resp = super().request(method, url, *args, **kwargs)  # type: ignore[arg-type]
         cap = self.http.max_bytes
         declared = resp.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > cap:
@@ -349,7 +287,7 @@ class PoliteSession(requests.Session):
             request=resp.request,
         )
         data = bytearray()
-        watchdog = _Watchdog(resp, end - time.monotonic())
+        watchdog = Watchdog(resp, end - time.monotonic())
         try:
             for chunk in resp.iter_content(65536):
                 if time.monotonic() > end:

@@ -24,14 +24,16 @@ from sources.base import FetchError, PoliteClient, PoliteSession
 TIMEOUT = 0.5
 DRIP_EVERY = 0.2
 DRIPS = 15  # 3 s of dripping: well past the timeout, and short enough that old code only stalls a while
+LONG_DRIPS = 40  # 8 s: a body the client must cut off, not wait out
 START = b'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>slow</title>'
 
 
 class Server:
     def __init__(self) -> None:
         self.hits: Counter[str] = Counter()
+        self.cut: set[str] = set()  # paths whose client hung up before the server had sent everything
         lock = threading.Lock()
-        hits = self.hits
+        hits, cut = self.hits, self.cut
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -52,6 +54,10 @@ class Server:
                     self._drip({"Content-Length": "100000"}, chunked=False)
                 elif self.path == "/drip-chunked":  # no length: one tiny chunk at a time
                     self._drip({"Transfer-Encoding": "chunked"}, chunked=True)
+                elif self.path == "/drip-close":  # no length at all: the body ends when the socket closes
+                    self._drip({"Connection": "close"}, chunked=False, drips=LONG_DRIPS)
+                elif self.path == "/slow-headers":  # the status at once, then a header line at a time
+                    self._slow_headers()
                 else:
                     self._send(404, {"Content-Length": "0"})
 
@@ -62,7 +68,7 @@ class Server:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def _drip(self, headers: dict[str, str], *, chunked: bool) -> None:
+            def _drip(self, headers: dict[str, str], *, chunked: bool, drips: int = DRIPS) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/rss+xml")
                 for k, v in headers.items():
@@ -70,14 +76,26 @@ class Server:
                 self.end_headers()
                 self.close_connection = True
                 try:
-                    for piece in [START] + [b" "] * DRIPS:
+                    for piece in [START] + [b" "] * drips:
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece) if chunked else piece)
                         self.wfile.flush()
                         time.sleep(DRIP_EVERY)
                     if chunked:
                         self.wfile.write(b"0\r\n\r\n")
                 except OSError:
-                    pass  # the client gave up: what the deadline is for
+                    cut.add(self.path)  # the client gave up: what the deadline is for
+
+            def _slow_headers(self) -> None:
+                self.close_connection = True
+                try:
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    for n in range(DRIPS):
+                        self.wfile.write(b"X-Slow-%d: 1\r\n" % n)
+                        self.wfile.flush()
+                        time.sleep(DRIP_EVERY)
+                    self.wfile.write(b"Content-Length: %d\r\n\r\n%s" % (len(START), START))
+                except OSError:
+                    pass
 
         class Quiet(ThreadingHTTPServer):
             daemon_threads = True
@@ -164,3 +182,31 @@ def test_a_malformed_url_fails_at_once(url: str, why: str) -> None:
         client.get(url)
     assert str(caught.value).startswith(f"{url}: {why}")
     assert client.requests == 1 and sleeps == []
+
+
+def test_headers_sent_a_line_at_a_time_time_out_in_both_clients(server: Server) -> None:
+    """The body's deadline starts only once the headers are in: a server sending one header line every
+    0.2 s held collect (and the lock) for as long as it liked. The last-resort limit is 2 x timeout + 1 s."""
+    with PoliteClient(http(), sleep=lambda _s: None) as client, pytest.raises(FetchError) as caught:
+        client.get(server.url + "/slow-headers")
+    assert (
+        str(caught.value)
+        == f"{server.url}/slow-headers: timed out after {TIMEOUT:g} s (gave up after 1 attempt)"
+    )
+    with PoliteSession(http()) as session:
+        with pytest.raises(requests.Timeout) as late:
+            session.get(server.url + "/slow-headers")
+        assert str(late.value).startswith("timed out after 2 s with no complete response from ")
+        assert session.get(server.url + "/ok").content == START  # the session still works
+
+
+def test_a_body_without_length_on_a_closing_connection_times_out_in_polite_session(server: Server) -> None:
+    """With "Connection: close" and no length, http.client drops the socket the watchdog would shut, so
+    only the last-resort limit ends the read."""
+    with PoliteSession(http()) as session, pytest.raises(requests.Timeout):
+        session.get(server.url + "/drip-close")
+    for _ in range(50):  # the server notices at its next write that the client hung up
+        if "/drip-close" in server.cut:
+            break
+        time.sleep(0.1)
+    assert "/drip-close" in server.cut  # cut off, not read to its end
