@@ -25,7 +25,7 @@ from digest.errors import InputError
 from digest.errors import warn as default_warn
 from digest.models import Item
 from digest.profile import Feedback
-from digest.textfmt import strip_controls
+from digest.textfmt import strip_controls, truncate
 from digest.urls import arxiv_ids, canonical_url
 
 if TYPE_CHECKING:
@@ -256,22 +256,23 @@ def _judgement(m: re.Match[str]) -> tuple[str, str] | None:
     return kind, target
 
 
-def _judgements(msg: Message) -> list[tuple[str, str]]:
-    """What a reply judges: its subject's judgement (a feedback link's reply), else its body's first lines.
+def _judgements(msg: Message) -> tuple[list[tuple[str, str]], str]:
+    """What a reply judges: its subject's judgement (a feedback link's reply), else its body's first lines;
+    and a judgement it opens with that judges nothing usable (a like of a word), to be said.
 
     A body is read from the top while its lines are judgements ("like arxiv:2602.02979", one per line):
     a plain reply to an issue may quote the issue below without "> " marks, and a summary line that
-    begins "Like GPT-5, …" must not count as feedback.
+    begins "Like GPT-5, …" must not count as feedback (nor be warned about, unless it opens the reply).
     """
     m = _SUBJECT.search(_header(msg, "Subject"))
     if m is not None:
-        return [j] if (j := _judgement(m)) else []
+        return ([j], "") if (j := _judgement(m)) else ([], m.group(0).strip())
     out: list[tuple[str, str]] = []
     for line in _body(msg).lstrip().splitlines():  # a client may drop the subject; the body says the same
         if not (b := _BODY.fullmatch(line)) or not (j := _judgement(b)):
-            break
+            return out, (line.strip() if b and not out else "")
         out.append(j)
-    return out
+    return out, ""
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,14 @@ def _read(path: str, warn: Callable[[str], None] | None) -> list[tuple[str, list
                 try:
                     # Its bytes, not get_message: that decodes the "From " line as ASCII and fails on 8-bit.
                     msg = email.message_from_bytes(box.get_bytes(key))
-                    got = [Feedback(kind=k, target=t, at=_when(msg)) for k, t in _judgements(msg)]
+                    found, refused = _judgements(msg)
+                    got = [Feedback(kind=k, target=t, at=_when(msg)) for k, t in found]
+                    if refused:
+                        said = truncate(strip_controls(refused), 60)
+                        (warn or default_warn)(
+                            f"{path}: message {n}: '{said}' judges no item: like and dislike take an id "
+                            "or URL, only mute takes words (skipped)"
+                        )
                     out.append((mailbox_key(" ".join(str(msg.get("From") or "").split())), got))
                 except (LookupError, ValueError, email.errors.MessageError) as e:
                     reason = " ".join(str(e).split()) or type(e).__name__

@@ -71,10 +71,8 @@ def test_only_replies_from_the_digests_recipients_or_sender_are_imported(
     out, err = capsys.readouterr()
     assert out == f"{path}: 3 judgements read, 3 new; 4 replies from 3 other senders skipped\n"
     assert err.splitlines() == [
-        f"digest: warning: {path}: skipped 2 replies from mallory@evil.example: "
-        f"not an address of {SENDERS}",
-        f"digest: warning: {path}: skipped 1 reply from eve@evil.example: "
-        f"not an address of {SENDERS}",
+        f"digest: warning: {path}: skipped 2 replies from mallory@evil.example: not an address of {SENDERS}",
+        f"digest: warning: {path}: skipped 1 reply from eve@evil.example: not an address of {SENDERS}",
         f"digest: warning: {path}: skipped 1 reply from a message without a From address: "
         f"not an address of {SENDERS}",
     ]
@@ -103,14 +101,22 @@ def test_the_plain_text_emails_id_lines_are_ids_and_a_liked_word_is_no_judgement
         ("bob@example.org", "digest feedback: dislike id: arxiv:2504.16074v2", ""),
         ("bob@example.org", "Re: digest 2026-W06", "like id: rss:ainews:cecabe3119e5\nmute id: hn:1\n"),
         ("bob@example.org", "Re: digest 2026-W06", "Like GPT-5, it plans before it acts.\nmute crypto\n"),
+        ("bob@example.org", "digest feedback: dislike vibe coding", ""),
     )
     assert [(f.kind, f.target) for f in read_mbox(path)] == [
         ("dislike", "arxiv:2504.16074"),
         ("like", "rss:ainews:cecabe3119e5"),
         ("mute", "hn:1"),
     ]
+    capsys.readouterr()
     assert main(["--config", cfg, "feedback", "import", path]) == 0
-    assert capsys.readouterr().out == f"{path}: 3 judgements read, 3 new\n"
+    out, err = capsys.readouterr()
+    assert out == f"{path}: 3 judgements read, 3 new\n"
+    why = "judges no item: like and dislike take an id or URL, only mute takes words (skipped)"
+    assert err.splitlines() == [  # said, not dropped in silence
+        f"digest: warning: {path}: message 3: 'Like GPT-5, it plans before it acts.' {why}",
+        f"digest: warning: {path}: message 4: 'digest feedback: dislike vibe coding' {why}",
+    ]
     with SQLiteStore(tmp_path / "d.db") as store:
         assert sorted((fb.kind, fb.target) for fb in store.feedback()) == [
             ("dislike", "arxiv:2504.16074"),
