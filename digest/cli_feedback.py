@@ -80,7 +80,7 @@ def _forget(store: Any, raw: str) -> int:
     from digest.feedback import KINDS, find_target, judged_target, resolve_target
 
     # as like, dislike or mute store it, and as typed (an older digest stored "id: arxiv:…" as a word)
-    targets = {judged_target(k, raw) for k in KINDS} | {" ".join(raw.split())} - {""}
+    targets = ({judged_target(k, raw) for k in KINDS} | {" ".join(raw.split())}) - {""}
     if not targets:
         raise InputError("feedback forget: empty target")
     removed = store.forget_feedback(targets | {resolve_target(store, t) for t in targets})

@@ -128,6 +128,8 @@ def test_forget_deletes_every_judgement_on_a_target_however_it_is_spelled(
         store.add_feedback("dislike", "id: arxiv:2504.16074", T)
     assert _run(cfg, capsys, "forget", "id: arxiv:2504.16074")[1].startswith("forgot: dislike id: arxiv:")
     assert _stored(cfg) == []
+    code, out, err = _run(cfg, capsys, "forget", "  ")
+    assert (code, out) == (2, "") and "feedback forget: empty target" in err
 
 
 def test_a_like_or_dislike_of_a_word_is_refused_and_the_emails_id_line_is_an_id(
