@@ -164,11 +164,7 @@ def rank_week(
             feedback_items[fb.target] = found[0]
     mutes = muted(cfg.profile, feedback, feedback_items)
     # A muted item itself stays, so the story it joins is left out whole (its "Mute this" link).
-    kept = [
-        i
-        for i in items
-        if not muted_channel(i, mutes.sources, mutes.domains, mutes.feeds) or item_ids(i) & mutes.keys
-    ]
+    kept = [i for i in items if not muted_channel(i, mutes) or item_ids(i) & mutes.keys]
     if len(kept) < len(items):
         log(f"{len(items) - len(kept)} items from muted sources, feeds or domains left out")
     items = kept

@@ -56,6 +56,18 @@ class Featured:
 
 
 @dataclass(frozen=True)
+class Mutes:
+    """What the reader silenced, normalised for matching: keywords, sources and domains in lower case,
+    domains without "www."; a source given as "r/X" keeps its "r/" (that subreddit only)."""
+
+    keywords: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()  # a source kind ("hn"), a subreddit or a feed's name
+    domains: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()  # feeds muted by muting one of their posts
+    keys: frozenset[str] = frozenset()  # identities of muted items: their stories never come back
+
+
+@dataclass(frozen=True)
 class Profile:
     interest_texts: tuple[str, ...]
     interest_vecs: np.ndarray  # (k, d), rows L2-normalised
@@ -73,11 +85,7 @@ class Profile:
     liked_authors: Mapping[str, int] = field(default_factory=dict)  # normalised name → liked papers
     liked_categories: Mapping[str, int] = field(default_factory=dict)  # arXiv category → liked papers
     liked_with_record: int = 0  # likes whose full record (authors, categories) is known
-    muted_keywords: tuple[str, ...] = ()
-    muted_sources: tuple[str, ...] = ()
-    muted_domains: tuple[str, ...] = ()
-    muted_feeds: tuple[str, ...] = ()
-    muted_keys: frozenset[str] = frozenset()  # identities of muted items: their stories never come back
+    mutes: Mutes = field(default_factory=Mutes)
     classifier: tuple[np.ndarray, float] | None = None  # (w, b) over embeddings: like vs dislike
     title_examples: tuple[str, ...] = ()  # the `title_history` most recent liked titles, oldest first
     liked_records: tuple[Item, ...] = ()  # of those, the liked papers whose record is known (authors)
@@ -153,7 +161,7 @@ def _fit_classifier(pos: np.ndarray, neg: np.ndarray) -> tuple[np.ndarray, float
 def mute_terms(fb: Feedback, feedback_items: Mapping[str, Item]) -> tuple[str, str, str]:
     """(keyword, domain, feed) a mute stands for: a keyword as given, a URL's domain, a blog item's feed.
 
-    Muting one paper, post or HN story mutes that story only (see `muted_keys`): its arXiv category,
+    Muting one paper, post or HN story mutes that story only (see `Mutes.keys`): its arXiv category,
     subreddit or "Hacker News" feed is far too broad to silence on one click. A blog post's feed is not.
     """
     target = fb.target
@@ -165,19 +173,8 @@ def mute_terms(fb: Feedback, feedback_items: Mapping[str, Item]) -> tuple[str, s
     return target.lower(), "", ""
 
 
-@dataclass(frozen=True)
-class Mutes:
-    """What the reader silenced, normalised for matching (lower case; no "www.", no "r/")."""
-
-    keywords: tuple[str, ...] = ()
-    sources: tuple[str, ...] = ()  # a source kind ("hn"), a subreddit or a feed's name
-    domains: tuple[str, ...] = ()
-    feeds: tuple[str, ...] = ()  # feeds muted by muting one of their posts
-    keys: frozenset[str] = frozenset()  # identities of muted items: their stories never come back
-
-
 def _source_name(name: str) -> str:
-    """"r/X" stays "r/x" (a subreddit only); anything else is a kind or a name of any source."""
+    """ "r/X" stays "r/x" (a subreddit only); anything else is a kind or a name of any source."""
     return name.strip().lower().removeprefix("/")
 
 
@@ -205,14 +202,14 @@ def muted(cfg: ProfileConfig, feedback: Sequence[Feedback], feedback_items: Mapp
     )
 
 
-def muted_channel(item: Item, sources: Sequence[str], domains: Sequence[str], feeds: Sequence[str]) -> str:
+def muted_channel(item: Item, mutes: Mutes) -> str:
     """Why everything from where `item` came from is silenced ("muted source r/StableDiffusion"), or "".
 
     A muted source is a source kind (`hn`, `reddit`), a subreddit (`StableDiffusion`, `r/StableDiffusion`:
     given with "r/", only the subreddit) or a feed's name (`AINews`), in any case; a muted domain covers
     its subdomains; a muted feed (from muting one of its posts) is a blog feed's name.
     """
-    feed = item.feed.lower()
+    feed, sources = item.feed.lower(), mutes.sources
     if item.source.lower() in sources:
         return f"muted source {item.source}"
     if feed and item.source == "reddit" and f"r/{feed}" in sources:
@@ -220,10 +217,11 @@ def muted_channel(item: Item, sources: Sequence[str], domains: Sequence[str], fe
     if feed and feed in sources:
         return f"muted source {'r/' if item.source == 'reddit' else ''}{item.feed}"
     host = site(item.url)
-    for d in domains:
+    for d in mutes.domains:
         if host == d or host.endswith("." + d):
             return f"muted domain {d}"
-    if feed and item.source == "rss" and feed in {f.lower() for f in feeds}:  # not r/OpenAI for "OpenAI"
+    # a feed muted by muting one of its posts is a blog feed: not r/OpenAI for a blog named "OpenAI"
+    if feed and item.source == "rss" and feed in {f.lower() for f in mutes.feeds}:
         return f"muted feed {item.feed}"
     return ""
 
@@ -300,8 +298,6 @@ def build_profile(
             authors.update({author_key(a) for a in item.authors if author_key(a)})
             categories.update(set(item.categories))
 
-    mutes = muted(cfg, feedback, feedback_items)
-
     return Profile(
         interest_texts=tuple(i.text for i in cfg.interests),
         interest_vecs=interest_vecs,
@@ -319,11 +315,7 @@ def build_profile(
         liked_authors=dict(authors),
         liked_categories=dict(categories),
         liked_with_record=with_record,
-        muted_keywords=mutes.keywords,
-        muted_sources=mutes.sources,
-        muted_domains=mutes.domains,
-        muted_feeds=mutes.feeds,
-        muted_keys=mutes.keys,
+        mutes=muted(cfg, feedback, feedback_items),
         classifier=_fit_classifier(liked_vecs, disliked_vecs),
         title_examples=titles,
         liked_records=tuple(i for i in recent if i.authors),

@@ -77,17 +77,15 @@ def _muted(story: Story, keys: set[str], profile: Profile) -> str:
     """Why the story is silenced, or "". A muted item, keyword or disliked item anywhere in it silences
     the story; a muted source, feed or domain only when every member comes from one (the week's build
     drops those members before clustering: muting a newsletter must not drop the launch it covered)."""
-    if profile.muted_keys and keys & profile.muted_keys:
+    mutes = profile.mutes
+    if mutes.keys and keys & mutes.keys:
         return "muted story"
-    channel = [
-        muted_channel(i, profile.muted_sources, profile.muted_domains, profile.muted_feeds)
-        for i in story.items
-    ]
+    channel = [muted_channel(i, mutes) for i in story.items]
     if all(channel):
         return channel[0]
     for item in story.items:
         text = f"{item.title} {item.text}".lower()
-        for kw in profile.muted_keywords:
+        for kw in mutes.keywords:
             if _keyword(kw).search(text):
                 return f"muted keyword '{kw}'"
     return ""

@@ -62,11 +62,11 @@ def test_mutes_become_keyword_domain_blog_feed_and_story() -> None:
         fb,
         {"reddit:x": sub, "rss:b:1": blog},
     )
-    assert p.muted_keywords == ("crypto",)
-    assert p.muted_domains == ("ads.example", "spam.example")
+    assert p.mutes.keywords == ("crypto",)
+    assert p.mutes.domains == ("ads.example", "spam.example")
     # one Reddit post mutes that story, not the whole subreddit; a blog post mutes its blog
-    assert p.muted_feeds == ("Spammy Blog",)
-    assert {"reddit:x", "rss:b:1"} <= p.muted_keys
+    assert p.mutes.feeds == ("Spammy Blog",)
+    assert {"reddit:x", "rss:b:1"} <= p.mutes.keys
 
 
 def test_history_keeps_the_newest_likes_and_weights_them_most() -> None:
