@@ -27,7 +27,7 @@ def _judge(store: Any, kind: str, raw: str) -> int:
     """Store a like, dislike or mute and say what it judged and whether it counts now."""
     from datetime import datetime, timezone
 
-    from digest.feedback import find_target, is_item_ref, judged_target, resolve_target, unmatchable_mute
+    from digest.feedback import is_item_ref, judged_target, resolve_target, unmatchable_mute
     from digest.profile import Feedback, mute_terms
 
     target = judged_target(kind, raw)
@@ -38,7 +38,7 @@ def _judge(store: Any, kind: str, raw: str) -> int:
             f"feedback {kind}: '{_shown(target)}' is neither an item id nor a URL; only mute takes words"
         )
     target = resolve_target(store, target)
-    found = find_target(store, target)
+    found = store.find_items(target)
     if not found and kind == "mute" and (why := unmatchable_mute(target)):
         raise InputError(f"feedback mute: {why}")
     before = [fb for fb in store.feedback() if fb.target == target]
@@ -77,7 +77,7 @@ def _standing(kind: str, before: Sequence[Any], after: Sequence[Any]) -> str:
 
 def _forget(store: Any, raw: str) -> int:
     """Delete every judgement on a target, however it was given (as like, dislike or mute resolve it)."""
-    from digest.feedback import KINDS, find_target, judged_target, resolve_target
+    from digest.feedback import KINDS, judged_target, resolve_target
 
     # as like, dislike or mute store it, and as typed (an older digest stored "id: arxiv:…" as a word)
     targets = ({judged_target(k, raw) for k in KINDS} | {" ".join(raw.split())}) - {""}
@@ -87,7 +87,7 @@ def _forget(store: Any, raw: str) -> int:
     if not removed:
         print(f"forget: no judgement stored on {_shown(min(targets, key=len))}; nothing to forget")
     for fb in removed:
-        found = find_target(store, fb.target)
+        found = store.find_items(fb.target)
         title = f" — {_title(found[0])}" if found else ""
         print(f"forgot: {fb.kind} {_shown(fb.target)} of {fb.at:%Y-%m-%d}{title}")
     return 0
@@ -96,12 +96,12 @@ def _forget(store: Any, raw: str) -> int:
 def _list_feedback(store: Any) -> int:
     """Every judgement, oldest first, each with its item's title; a like or dislike that a later opposite
     judgement overrides is marked, since only the latest of the two counts."""
-    from digest.feedback import find_target, is_item_ref, superseded
+    from digest.feedback import is_item_ref, superseded
 
     stored = store.feedback()
     over = superseded(stored)
     for fb in sorted(stored, key=lambda f: f.at):
-        found = find_target(store, fb.target)
+        found = store.find_items(fb.target)
         title = f"  {_title(found[0])}" if found else ""
         later = over.get((fb.kind, fb.target))
         mark = f"  (superseded by the {later.kind} of {later.at:%Y-%m-%d})" if later else ""

@@ -23,7 +23,6 @@ from urllib.parse import quote, urlsplit
 
 from digest.errors import InputError
 from digest.errors import warn as default_warn
-from digest.models import Item
 from digest.profile import Feedback
 from digest.textfmt import strip_controls, truncate
 from digest.urls import arxiv_ids, canonical_url
@@ -133,13 +132,6 @@ def superseded(feedback: Sequence[Feedback]) -> dict[tuple[str, str], Feedback]:
         for fb in feedback
         if fb.kind in ("like", "dislike") and latest[fb.target].kind != fb.kind
     }
-
-
-def find_target(store: SQLiteStore, target: str) -> list[Item]:
-    """Stored items a parsed target names: the item whose key, URL or canonical URL it is, else the
-    items that link to it. A stored URL keeps the spelling its source gave ("https://www.anthropic.com/
-    news/…"), a target is canonical ("https://anthropic.com/news/…"): the store indexes both forms."""
-    return store.find_items(target)
 
 
 def feedback_links(target: str, reply_to: str, week: str) -> dict[str, str]:

@@ -111,11 +111,11 @@ def _liked_items(cfg: Config, store: SQLiteStore, log: Log = _quiet) -> list[Ite
     A reference to nothing stored yet is left out (said with -v): embedding its bare URL as a paper
     would make the issue about the words of that URL.
     """
-    from digest.feedback import find_target, parse_target
+    from digest.feedback import parse_target
 
     liked: list[Item] = []
     for ref in cfg.profile.liked:
-        found = find_target(store, parse_target(ref))
+        found = store.find_items(parse_target(ref))
         if not found:
             log(f"profile.liked: {ref} is not stored yet; it counts once an item of that id or URL is stored")
         liked.extend(found)
@@ -147,7 +147,6 @@ def rank_week(
     missing. `times` (seconds per stage: embed, cluster, rank) is filled for the benchmark.
     """
     from digest.embed import CachedEmbedder, Embedder, load_embedder
-    from digest.feedback import find_target
     from digest.profile import Profile, build_profile, item_ids, muted, muted_channel
     from digest.rank import select
     from digest.static_embed import load_static_embedder
@@ -159,7 +158,7 @@ def rank_week(
     feedback = store.feedback()
     feedback_items = {}
     for fb in feedback:
-        found = find_target(store, fb.target)
+        found = store.find_items(fb.target)
         if found:
             feedback_items[fb.target] = found[0]
     mutes = muted(cfg.profile, feedback, feedback_items)

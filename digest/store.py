@@ -186,7 +186,8 @@ class SQLiteStore(LedgerTables):
     def find_items(self, needle: str) -> list[Item]:
         """Items that `needle` names (for feedback targets and liked references), each way by an index:
         those whose key, URL or canonical URL it is, in the order stored; else those that link to it (as
-        given or in canonical form). At most 20."""
+        given or in canonical form). At most 20. A stored URL keeps the spelling its source gave
+        ("https://www.anthropic.com/news/…"), a target is canonical ("https://anthropic.com/news/…")."""
         own = (
             "rowid IN (SELECT rowid FROM items WHERE key = ? UNION SELECT rowid FROM items WHERE url = ? "
             "UNION SELECT rowid FROM items WHERE canon = ?) ORDER BY rowid LIMIT 20"

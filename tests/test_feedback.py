@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 
 from digest.errors import InputError
-from digest.feedback import feedback_links, find_target, judged_target, parse_target, read_mbox
+from digest.feedback import feedback_links, judged_target, parse_target, read_mbox
 from digest.models import Item
 from digest.store import SQLiteStore
 
@@ -49,7 +49,7 @@ def test_a_url_target_finds_the_stored_item_however_its_source_spelled_the_url(t
         ])  # fmt: skip
 
         def keys(raw: str) -> list[str]:
-            return [i.key for i in find_target(store, parse_target(raw))]
+            return [i.key for i in store.find_items(parse_target(raw))]
 
         assert keys("anthropic.com/news/claude-opus-4-6?utm_source=x") == ["rss:1"]
         assert keys("https://github.com/qwenlm/qwen3-coder") == ["hn:1"]
@@ -69,7 +69,7 @@ def test_a_url_target_is_found_among_many_urls_with_the_same_tail(tmp_path: Path
         ])  # fmt: skip
         store.upsert_items([Item(key="rss:1", source="rss", url="https://www.lab.example/news/announcement",
                                  title="Our model", text="", published=t)])  # fmt: skip
-        found = find_target(store, parse_target("https://lab.example/news/announcement/"))
+        found = store.find_items(parse_target("https://lab.example/news/announcement/"))
         assert [i.key for i in found] == ["rss:1"]
 
 

@@ -13,7 +13,6 @@ from rank_helpers import TopicEmbedder
 
 from digest.cli import main
 from digest.config import Interest, ProfileConfig
-from digest.feedback import find_target
 from digest.models import Item
 from digest.profile import build_profile
 from digest.store import SQLiteStore
@@ -63,7 +62,7 @@ def test_liking_again_after_a_dislike_makes_the_like_count_and_says_so(
     ]
     with SQLiteStore(Path(cfg).parent / "d.db") as store:
         feedback = store.feedback()
-        items = {fb.target: find_target(store, fb.target)[0] for fb in feedback}
+        items = {fb.target: store.find_items(fb.target)[0] for fb in feedback}
         profile = build_profile(
             ProfileConfig(interests=(Interest("agent"),)), TopicEmbedder(), [], feedback, items
         )
