@@ -197,13 +197,10 @@ class PoliteClient:
             attempt += 1
 
     def _once(self, url: str, headers: Mapping[str, str] | None, params: Mapping[str, str] | None) -> Fetched:
-        with hard_deadline(hard_limit(self.http.timeout_s)) as fired:
-            try:
-                return self._stream(url, headers, params)
-            except Exception:
-                if fired[0]:
-                    raise httpx.ReadTimeout(f"no complete response from {url}") from None
-                raise
+        with hard_deadline(
+            self.http.timeout_s, lambda: httpx.ReadTimeout(f"no complete response from {url}")
+        ):
+            return self._stream(url, headers, params)
 
     def _stream(
         self, url: str, headers: Mapping[str, str] | None, params: Mapping[str, str] | None
@@ -262,16 +259,12 @@ class PoliteSession(requests.Session):
             kwargs["headers"] = headers
         self._pacer.wait(str(url), self.min_interval_s)
         self.requests += 1
-        with hard_deadline(hard_limit(self.http.timeout_s)) as fired:
-            try:
-                return self._request(method, str(url), *args, **kwargs)
-            except Exception:
-                if fired[0]:
-                    raise requests.exceptions.ReadTimeout(
-                        f"timed out after {hard_limit(self.http.timeout_s):g} s with no complete response "
-                        f"from {one_line(str(url), 200)}"
-                    ) from None
-                raise
+        overdue = requests.exceptions.ReadTimeout(
+            f"timed out after {hard_limit(self.http.timeout_s):g} s with no complete response "
+            f"from {one_line(str(url), 200)}"
+        )
+        with hard_deadline(self.http.timeout_s, lambda: overdue):
+            return self._request(method, str(url), *args, **kwargs)
 
     def _request(self, method: str | bytes, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         limit = self.http.timeout_s

@@ -14,7 +14,7 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -116,14 +116,15 @@ def hard_limit(timeout_s: float) -> float:
 
 
 @contextmanager
-def hard_deadline(seconds: float) -> Iterator[list[bool]]:
-    """Raise TimeoutError wherever the calling code is blocked once `seconds` have passed (SIGALRM).
+def hard_deadline(timeout_s: float, overdue: Callable[[], Exception]) -> Iterator[None]:
+    """Raise TimeoutError wherever the calling code is blocked once `hard_limit(timeout_s)` has passed
+    (SIGALRM), and raise `overdue()` instead of whatever that became.
 
     A TimeoutError is what a socket raises on its own timeout, so httpx and urllib3 turn it into their
-    own timeout errors and drop the connection as they would then. The flag it yields says it fired.
+    own timeout errors and drop the connection as they would then; `overdue` names it for the caller.
     Only in the main thread, and only when no other interval timer is running (else a no-op).
     """
-    fired = [False]
+    seconds = hard_limit(timeout_s)
     usable = (
         seconds > 0
         and hasattr(signal, "setitimer")
@@ -131,17 +132,23 @@ def hard_deadline(seconds: float) -> Iterator[list[bool]]:
         and signal.getitimer(signal.ITIMER_REAL)[0] == 0
     )
     if not usable:
-        yield fired
+        yield
         return
+    fired = False
 
     def fire(_signum: int, _frame: object) -> None:
-        fired[0] = True
+        nonlocal fired
+        fired = True
         raise TimeoutError(f"no complete response within {seconds:g} s")
 
     previous = signal.signal(signal.SIGALRM, fire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        yield fired
+        yield
+    except Exception:
+        if fired:
+            raise overdue() from None
+        raise
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
