@@ -8,7 +8,8 @@ import os
 import shutil
 import sqlite3
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from digest.errors import StorageError, warn
@@ -136,6 +137,20 @@ def _backfill_links(db: sqlite3.Connection) -> None:
         )
 
 
+@contextmanager
+def immediate(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction, taken at once (BEGIN IMMEDIATE): committed whole, or rolled back on any
+    error. SQLite may already have rolled back itself (a full disk): then there is nothing to undo."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
 ROOM = 1.6  # free space an upgrade needs, as a multiple of the store's size (its log holds a copy)
 
 
@@ -166,8 +181,7 @@ def migrate(db: sqlite3.Connection, path: str, tell: Callable[[str], None] = _te
             )
         tell(f"{path}: upgrading the store to schema {SCHEMA_VERSION}, once (about 15 s per 100,000 items)")
     for v in range(version + 1, SCHEMA_VERSION + 1):
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(db):
             if db.execute("PRAGMA user_version").fetchone()[0] < v:  # else another process just did it
                 for stmt in MIGRATIONS[v].split(";"):
                     if stmt.strip():
@@ -175,11 +189,6 @@ def migrate(db: sqlite3.Connection, path: str, tell: Callable[[str], None] = _te
                 if v == 2:
                     _backfill_links(db)
                 db.execute(f"PRAGMA user_version = {v}")
-            db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                db.execute("ROLLBACK")
-            raise
     compact(db, path)
 
 

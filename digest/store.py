@@ -22,7 +22,7 @@ import numpy as np
 from digest.config import FeedConfig
 from digest.errors import StorageError
 from digest.models import Item, SourceResult
-from digest.schema import explain, link_forms, migrate
+from digest.schema import explain, immediate, link_forms, migrate
 from digest.store_ledgers import LedgerTables, _iso, _now
 from digest.urls import canonical_url
 
@@ -51,14 +51,8 @@ class SQLiteStore(LedgerTables):
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         try:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                if self.db.in_transaction:  # SQLite may have rolled back already (a full disk)
-                    self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+            with immediate(self.db) as db:
+                yield db
         except sqlite3.Error as e:
             raise StorageError(explain(self.path, e)) from None
 
