@@ -59,12 +59,10 @@ def identity_keys(story: Story) -> set[str]:
     return keys | linked_papers(story)
 
 
-def lookup(
-    story: Story, index: Mapping[str, Featured], keys: set[str] | None = None
-) -> tuple[Featured | None, set[str]]:
-    """The latest earlier feature of this story (by its `identity_keys`, or `keys` when given), and what
-    is new since (sources/domains)."""
-    hits = [index[k] for k in (identity_keys(story) if keys is None else keys) if k in index]
+def lookup(story: Story, index: Mapping[str, Featured], keys: set[str]) -> tuple[Featured | None, set[str]]:
+    """The latest earlier feature of this story, found by its `identity_keys` (`keys`, which the caller
+    also needs for mutes and dislikes), and what is new since (sources/domains)."""
+    hits = [index[k] for k in keys if k in index]
     if not hits:
         return None, set()
     prev = max(hits, key=lambda f: f.week)
